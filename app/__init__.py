@@ -1,0 +1,84 @@
+"""Terrain: the application factory."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from app import config as config_module
+from app.extensions import csrf, db, login_manager, migrate  # noqa: F401
+
+
+def create_app(config: dict | type | None = None) -> Flask:
+    """Build the app; `config` is a Config class or a dict of overrides (tests)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    app.config.from_object(config_module.Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    config_module.finalize(app)
+
+    _init_database(app)
+    csrf.init_app(app)
+
+    from app import auth, formatting, htmx, nav, security
+
+    auth.init_app(app)
+    htmx.init_app(app)
+    security.init_app(app)
+    formatting.init_app(app)
+    nav.init_app(app)
+
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+    from app.households.views import bp as households_bp
+
+    for bp in (core_bp, auth_bp, admin_bp, households_bp):
+        app.register_blueprint(bp)
+
+    _register_errors(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table known to SQLAlchemy and Alembic)
+    from app.sqlite import configure_engine
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: ("Requête invalide", "La demande n'a pas pu être comprise."),
+        403: ("Accès refusé", "Votre rôle ne permet pas d'ouvrir cette page."),
+        404: ("Page introuvable", "Cette page n'existe pas, ou vous n'y avez pas accès."),
+        405: ("Action impossible", "Cette action n'est pas possible ici."),
+        410: ("Lien expiré", "Ce lien n'est plus valable."),
+        500: ("Erreur du serveur", "Une erreur est survenue. Rien de ce qui était déjà "
+              "enregistré n'est perdu ; réessayez dans un instant."),
+    }
+
+    def handler(exc):
+        code = getattr(exc, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+        title, text = messages.get(code, messages[500])
+        return render_template("core/error.html", title=title, text=text, code=code), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_exc):
+        text = ("Le formulaire a expiré (jeton de sécurité manquant ou périmé). "
+                "Rechargez la page puis recommencez.")
+        return render_template("core/error.html", title="Formulaire expiré", text=text,
+                               code=400), 400

@@ -1,0 +1,1 @@
+"""Administration: accounts, teams, invitations and the audit journal."""

@@ -1,0 +1,1 @@
+"""Home page, the "Plus" page, health check and error pages."""

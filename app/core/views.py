@@ -1,0 +1,51 @@
+"""Home ("Aujourd'hui"), the "Plus" page and the health check."""
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from app.core import queries
+from app.extensions import db
+from app.nav import NavItem, register
+from app.programmes import CASE_ROLES, LEAD_ROLES
+from app.timeutil import today_paris, utcnow
+
+bp = Blueprint("core", __name__)
+
+register(NavItem("Aujourd'hui", "core.home", "today", order=10))
+register(NavItem("Plus", "core.more", "more", order=90, blueprints=("admin",)))
+
+
+@bp.route("/")
+@login_required
+def home():
+    """Today's page: what this person needs first, by role."""
+    user = current_user
+    ctx = {"today": today_paris()}
+    if user.has_role(*CASE_ROLES):
+        ctx["my_households"] = queries.my_households(user)
+        ctx["my_households_count"] = queries.count_my_households(user)
+    if user.has_role(*LEAD_ROLES):
+        ctx["overview"] = queries.team_overview(user)
+    if user.has_role("volunteer"):
+        ctx["coordinators"] = queries.coordinators_of(user)
+    if user.is_admin:
+        ctx["admin_counts"] = queries.admin_counts(utcnow())
+    return render_template("core/home.html", **ctx)
+
+
+@bp.route("/plus")
+@login_required
+def more():
+    """My account, my teams, administration links, sign-out."""
+    return render_template("core/more.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness and database reachability, for load balancers and monitoring."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,1 @@
+"""Households (ménages) and the people in them."""

@@ -1,0 +1,1 @@
+"""Flats and collective places; contracts and rent come with the housing issue."""

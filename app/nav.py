@@ -1,0 +1,50 @@
+"""The main navigation: a bottom bar on phones, a top bar on laptops. Features add their entry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, request
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the main navigation."""
+
+    label: str
+    endpoint: str
+    icon: str  #: id of a symbol in static/icons/sprite.svg
+    order: int
+    roles: tuple[str, ...] | None = None  #: None = every signed-in person
+    #: The entry is highlighted on pages of these blueprints.
+    blueprints: tuple[str, ...] = ()
+
+
+_ITEMS: list[NavItem] = []
+
+
+def register(item: NavItem) -> None:
+    """Add an entry (idempotent, so creating several apps in one process is harmless)."""
+    if item not in _ITEMS:
+        _ITEMS.append(item)
+        _ITEMS.sort(key=lambda i: i.order)
+
+
+def items_for(user) -> list[NavItem]:
+    """The entries this person may use."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [i for i in _ITEMS if i.roles is None or user.has_role(*i.roles)]
+
+
+def is_active(item: NavItem) -> bool:
+    """Whether the current page belongs to this entry."""
+    return request.endpoint == item.endpoint or request.blueprint in item.blueprints
+
+
+def init_app(app: Flask) -> None:
+    """Expose the navigation to templates."""
+
+    @app.context_processor
+    def inject_nav():
+        return {"nav_items": items_for(current_user), "nav_active": is_active}
