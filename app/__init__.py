@@ -1,6 +1,8 @@
 """Terrain: the application factory."""
 from __future__ import annotations
 
+import os
+
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 
@@ -10,8 +12,12 @@ from app.extensions import csrf, db, login_manager, migrate  # noqa: F401
 
 def create_app(config: dict | type | None = None) -> Flask:
     """Build the app; `config` is a Config class or a dict of overrides (tests)."""
+    overrides = config if isinstance(config, dict) else {}
+    # The instance folder (secret key, SQLite file, VAPID keys, photos) can live elsewhere,
+    # e.g. on a volume shared by several workers.
+    instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("TERRAIN_INSTANCE_PATH")
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_relative_config=True)
+                instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(config_module.Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -9,6 +9,7 @@ from app.auth.forms import InvitationForm, MembershipForm
 from app.auth.models import Invitation, Membership, Team, User
 from app.auth.scoping import role_required
 from app.extensions import db
+from app.forms import choices
 from app.mail import mail_configured, send_mail
 from app.programmes import ROLES
 from app.timeutil import utcnow
@@ -35,7 +36,7 @@ def user(user_id: int):
     """One account: its teams and roles, activation."""
     person = db.session.get(User, user_id) or abort(404)
     form = MembershipForm()
-    form.team_id.choices = queries.team_choices()
+    form.team_id.choices = choices(queries.team_choices())
     error = None
     if form.validate_on_submit():
         team = db.session.get(Team, form.team_id.data)
@@ -92,7 +93,7 @@ def invitations():
     """Invite someone, and see the invitations sent."""
     now = utcnow()
     form = InvitationForm()
-    form.team_id.choices = queries.team_choices()
+    form.team_id.choices = choices(queries.team_choices())
     error = link = None
     mailed = False
     if form.validate_on_submit():
@@ -115,7 +116,7 @@ def invitations():
                     error = ("L'invitation est créée mais le courriel n'a pas pu partir : "
                              "copiez le lien ci-dessous et transmettez-le.")
             form = InvitationForm(formdata=None)
-            form.team_id.choices = queries.team_choices()
+            form.team_id.choices = choices(queries.team_choices())
     status = 422 if request.method == "POST" and not link else 200
     return render_template("admin/invitations.html", form=form, error=error, link=link,
                            mailed=mailed, invitations=queries.invitations(now), now=now,

@@ -1,8 +1,8 @@
 """Forms of the sign-in, invitation and account pages."""
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length
 
-from app.forms import Form
+from app.forms import EmailAddress, Form, choices
 from app.programmes import ROLES
 
 REQUIRED = "Ce champ est obligatoire."
@@ -19,10 +19,9 @@ class InvitationForm(Form):
     """Who to invite, into which team, with which role."""
 
     email = EmailField("Adresse e-mail", validators=[
-        InputRequired(REQUIRED), Email("Adresse e-mail invalide.", check_deliverability=False),
-        Length(max=254)])
+        InputRequired(REQUIRED), EmailAddress(), Length(max=254)])
     team_id = SelectField("Équipe", coerce=int, validate_choice=True)
-    role = SelectField("Rôle", choices=list(ROLES.items()))
+    role = SelectField("Rôle", choices=choices(ROLES))
 
 
 class AcceptInvitationForm(Form):
@@ -50,4 +49,4 @@ class MembershipForm(Form):
     """A team and a role to give to an existing person."""
 
     team_id = SelectField("Équipe", coerce=int, validate_choice=True)
-    role = SelectField("Rôle", choices=list(ROLES.items()))
+    role = SelectField("Rôle", choices=choices(ROLES))

@@ -1,0 +1,128 @@
+"""The factory, configuration, SQLite settings, migrations, health check and headers."""
+import os
+import stat
+
+import pytest
+from flask import Flask
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.config import TestConfig, finalize
+from app.extensions import db
+
+
+def settings(tmp_path, **extra):
+    base = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    base.update(INSTANCE_PATH=str(tmp_path / "instance"),
+                SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}")
+    base.update(extra)
+    return base
+
+
+def test_secret_generated_once_into_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app(settings(tmp_path, SECRET_KEY=None))
+    key_file = tmp_path / "instance" / "secret_key"
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(first.config["SECRET_KEY"]) == 64
+    second = create_app(settings(tmp_path, SECRET_KEY=None))
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_secret_and_database_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@localhost/terrain")
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    finalize(app)
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql://u:p@localhost/terrain"
+
+
+def test_default_database_is_a_file_in_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app(settings(tmp_path, SQLALCHEMY_DATABASE_URI=None))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'terrain.db'}"
+
+
+def test_sqlite_pragmas_on_every_connection(app):
+    conn = db.session.connection()
+    assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_foreign_keys_are_enforced(app):
+    from sqlalchemy.exc import IntegrityError
+
+    from app.households.models import Household
+
+    db.session.add(Household(name="Orphelin", team_id=999))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path):
+    """Alembic from nothing gives the same schema as the models, and downgrades cleanly."""
+    path = tmp_path / "migrated.db"
+    app = create_app(settings(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    migrations = os.path.join(os.path.dirname(__file__), "..", "..", "migrations")
+    with app.app_context():
+        upgrade(directory=migrations)
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == []
+        downgrade(directory=migrations, revision="base")
+        db.engine.dispose()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+    engine.dispose()
+    assert tables == {"alembic_version"}
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_503_when_database_unreachable(tmp_path):
+    app = create_app(settings(
+        tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unreachable"}
+
+
+def test_security_headers_on_pages(client):
+    response = client.get("/connexion")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "HX-Request" in response.headers["Vary"]
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_only_over_https(client):
+    response = client.get("/connexion", base_url="https://localhost")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_no_inline_script_in_pages(client):
+    body = client.get("/connexion").page
+    assert "<script>" not in body
+    assert all("src=" in tag for tag in body.split("<script")[1:])
+
+
+def test_unknown_page_in_french(client):
+    response = client.get("/nulle-part")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.page
