@@ -18,6 +18,8 @@ class NavItem:
     roles: tuple[str, ...] | None = None  #: None = every signed-in person
     #: The entry is highlighted on pages of these blueprints.
     blueprints: tuple[str, ...] = ()
+    #: False: laptop top bar only; on phones the entry is reached from the "Plus" page.
+    phone: bool = True
 
 
 _ITEMS: list[NavItem] = []
@@ -37,6 +39,16 @@ def items_for(user) -> list[NavItem]:
     return [i for i in _ITEMS if i.roles is None or user.has_role(*i.roles)]
 
 
+def phone_items(items: list[NavItem]) -> list[NavItem]:
+    """The entries of the phone's bottom bar."""
+    return [i for i in items if i.phone]
+
+
+def more_items(items: list[NavItem]) -> list[NavItem]:
+    """The entries listed on the "Plus" page (those not in the bottom bar)."""
+    return [i for i in items if not i.phone]
+
+
 def is_active(item: NavItem) -> bool:
     """Whether the current page belongs to this entry."""
     return request.endpoint == item.endpoint or request.blueprint in item.blueprints
@@ -47,4 +59,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_nav():
-        return {"nav_items": items_for(current_user), "nav_active": is_active}
+        items = items_for(current_user)
+        return {"nav_items": items, "nav_phone_items": phone_items(items),
+                "nav_more_items": more_items(items), "nav_active": is_active}
