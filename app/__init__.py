@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 
 from app import config as config_module
@@ -28,8 +28,9 @@ def create_app(config: dict | type | None = None) -> Flask:
     _init_database(app)
     csrf.init_app(app)
 
-    from app import auth, formatting, htmx, nav, security
+    from app import assets, auth, formatting, htmx, nav, security
 
+    assets.init_app(app)
     auth.init_app(app)
     htmx.init_app(app)
     security.init_app(app)
@@ -37,11 +38,17 @@ def create_app(config: dict | type | None = None) -> Flask:
     nav.init_app(app)
 
     from app.admin.views import bp as admin_bp
+    from app.auth.passkey_views import bp as passkeys_bp
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
     from app.households.views import bp as households_bp
+    from app.housing.views import bp as housing_bp
+    from app.inventories.views import bp as inventories_bp
+    from app.pwa.views import bp as pwa_bp
+    from app.visits.views import bp as visits_bp
 
-    for bp in (core_bp, auth_bp, admin_bp, households_bp):
+    for bp in (core_bp, auth_bp, passkeys_bp, admin_bp, households_bp, housing_bp,
+               visits_bp, inventories_bp, pwa_bp):
         app.register_blueprint(bp)
 
     _register_errors(app)
@@ -86,5 +93,9 @@ def _register_errors(app: Flask) -> None:
     def csrf_error(_exc):
         text = ("Le formulaire a expiré (jeton de sécurité manquant ou périmé). "
                 "Rechargez la page puis recommencez.")
+        from app.auth import wants_json
+
+        if wants_json():
+            return jsonify(status="csrf", error=text), 400
         return render_template("core/error.html", title="Formulaire expiré", text=text,
                                code=400), 400

@@ -39,7 +39,19 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "terrain@localhost")
     #: Public base URL used in e-mailed links when requests come through a proxy.
     PUBLIC_URL = os.environ.get("TERRAIN_PUBLIC_URL")
+    #: The association's name, printed as the sub-landlord on rent receipts (quittances);
+    #: when unset, the managing team's name is printed.
+    ASSOCIATION_NAME = os.environ.get("TERRAIN_ASSOCIATION_NAME")
     PAGE_SIZE = 25
+    #: Passkeys (WebAuthn). RP ID: a host name, never an IP address; default: the host of
+    #: PUBLIC_URL, else of the request ("localhost" in development).
+    PASSKEY_RP_ID = os.environ.get("TERRAIN_PASSKEY_RP_ID")
+    #: Accepted origins, comma-separated ("https://terrain.example.org"); default: PUBLIC_URL,
+    #: else the request's own scheme, host and port.
+    PASSKEY_ORIGINS = os.environ.get("TERRAIN_PASSKEY_ORIGINS")
+    PASSKEY_RP_NAME = "Terrain"
+    #: A passkey ceremony must finish within this time; each challenge serves once.
+    PASSKEY_CHALLENGE_TTL = timedelta(minutes=5)
 
 
 class TestConfig(Config):

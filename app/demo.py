@@ -5,14 +5,18 @@ missing ones are added, so running it twice changes nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.auth.models import Membership, Site, Team, User
 from app.auth.passwords import hash_password
 from app.extensions import db
-from app.households.models import Household, Person
+from app.households.models import (Barrier, Enrolment, Goal, GoalStep, Household, Note,
+                                   Person, Right)
+from app.timeutil import today_paris
 from app.housing.models import Flat
 
 DEMO_PASSWORD = "terrain-demo"
@@ -97,9 +101,146 @@ FLATS = [
     ("5 allée des Tilleuls", "31200", "Toulouse", "T1", 31.0, 1, "vacant", "IML Toulouse"),
     ("16 rue du Pont-Vieux", "31300", "Toulouse", "T1", 29.5, 5, "occupe",
      "Logement d'abord Toulouse"),
-    ("9 chemin des Vignes", "38000", "Grenoble", "T5", 112.0, 0, "occupe",
+    ("9 chemin des Vignes", "38000", "Grenoble", "collectif", 112.0, 0, "occupe",
      "Lieu de vie Les Glycines"),
 ]
+
+
+#: household name -> facts, extra enrolments, barriers, goals, rights and notes of its case file.
+#: Day offsets are relative to the day the demo is loaded, so the demo always looks current.
+CASE_FILES = {
+    "Famille Benkirane": {
+        "facts": dict(address="8 rue des Lilas", postcode="31300", composition="monoparental",
+                      resources_amount=Decimal("1184.50"), resources_detail="RSA, APL, allocations familiales",
+                      prescriber="SIAO 31", siao_ref="SIAO-31-2025-0412", phone="06 12 34 56 78",
+                      situation="Sortie d'hébergement d'urgence en 2025. Sous-location IML depuis l'été."),
+        "entry": -190, "also": [("ASLL Toulouse", -120)],
+        "languages": {"Samira": ("arabe, français", False)},
+        "barriers": [("budget", "Dettes d'énergie de l'ancien logement (640 €)", "en_cours", -150),
+                     ("parentalite", "Garde des enfants pendant la formation", "identifie", -60)],
+        "goals": [("Ouvrir les droits APL sur le logement actuel", -150, 100),
+                  ("Solder la dette d'énergie avec un plan d'apurement", -140, 50),
+                  ("Déposer une demande de logement social", -90, 25)],
+        "rights": [("apl", "accorde", -150, -110, "Vérifier le montant après la révision annuelle", 20),
+                   ("dls", "depose", -80, None, "Renouveler la demande avant l'échéance", 200),
+                   ("fsl_maintien", "a_faire", None, None, "Rassembler les factures et la notification", -3)],
+        "notes": [("note", "equipe", "Visite à domicile", "Logement bien tenu. Les enfants vont à l'école du quartier.\nMme Benkirane souhaite reprendre une formation d'aide-soignante.", -14),
+                  ("note", "sante", "Suivi santé", "Rendez-vous au CMP pris pour Yassine (information donnée par la mère, avec son accord).", -30)],
+    },
+    "M. et Mme Ferreira": {
+        "facts": dict(address="21 avenue des Platanes", postcode="31300", composition="couple",
+                      resources_amount=Decimal("1620.00"), resources_detail="Salaire, prime d'activité"),
+        "entry": -400,
+        "goals": [("Préparer le glissement du bail", -300, 75)],
+        "rights": [("fsl_acces", "accorde", -400, -380, None, None)],
+        "notes": [("bilan", "referent", "Bilan à 12 mois", "Paiement régulier du loyer résiduel depuis 10 mois.\nAvis favorable au glissement du bail.", -35)],
+    },
+    "Mme Koné": {"facts": dict(composition="monoparental", prescriber="CCAS de Colomiers"), "entry": -20},
+    "Famille Lambert": {
+        "facts": dict(composition="monoparental", resources_detail="ARE"), "entry": -75,
+        "barriers": [("emploi", "Fin de droits chômage dans 4 mois", "identifie", -70)],
+        "rights": [("fsl_maintien", "depose", -40, None, "Relancer la commission FSL", 5)],
+    },
+    "M. Dubois": {"facts": dict(composition="seul"), "entry": -250,
+                  "barriers": [("sante", "Mobilité réduite, escaliers difficiles", "en_cours", -240)]},
+    "Tonton": {
+        "facts": dict(composition="seul", situation="Douze ans de rue. Logé depuis le printemps, vient au local deux fois par semaine."),
+        "entry": -220,
+        "languages": {"Tonton": ("français", False)},
+        "rights": [("domiciliation", "accorde", -230, -225, None, None),
+                   ("puma", "depose", -60, None, "Appeler la CPAM pour le dossier incomplet", 2)],
+        "notes": [("note", "equipe", "Passage au local", "Est venu chercher son courrier. Demande un rendez-vous pour la CPAM.", -3)],
+    },
+    "Mme Rousseau": {"facts": dict(composition="seul"), "entry": -500},
+    "Pépito": {"facts": dict(composition="autre"), "entry": -330},
+    "Famille Okafor": {"facts": dict(composition="couple_enfants"), "entry": -140,
+                       "languages": {"Grace": ("anglais, français", False)}},
+    "M. Garcia": {"facts": dict(composition="seul"), "entry": -180,
+                  "languages": {"Antonio": ("espagnol", True)}},
+    "Nénette": {"facts": dict(composition="seul"), "entry": -260},
+}
+
+
+#: household name -> visits: (day offset, "HH:MM" or None, place, purpose, report or None).
+#: A report is (observations, next steps). Visits go to the household's referent.
+VISITS = {
+    "Famille Benkirane": [(0, "09:30", "domicile", "Point budget et dossier FSL", None),
+                          (-7, "10:00", "domicile", "Visite du logement",
+                           ("Logement bien entretenu, fenêtre de la chambre qui ferme mal.",
+                            "Signaler la fenêtre au bailleur.")),
+                          (3, "14:00", "bureau", "Préparer la commission FSL", None)],
+    "M. Dubois": [(0, "14:30", "domicile", "Démarches MDPH", None),
+                  (-2, "11:00", "telephone", "Rappel rendez-vous CCAS", None)],
+    "Tonton": [(1, None, "rue", "Passage au parc, courrier CPAM", None)],
+    "Famille Lambert": [(5, "16:00", "domicile", "Suivi budget", None)],
+    "Mme Rousseau": [(0, "10:30", "domicile", "Visite à domicile", None)],
+}
+
+
+def _visits(household: Household, now: datetime) -> None:
+    """Give a new demo household the visits of VISITS."""
+    from app.visits.models import Visit, VisitReport
+
+    today = today_paris(now)
+    for offset, at, place, purpose, report in VISITS.get(household.name, []):
+        visit = Visit(household=household, team=household.team, day=today + timedelta(days=offset),
+                      at=time.fromisoformat(at) if at else None, place=place, purpose=purpose,
+                      place_detail=household.address, created_at=now,
+                      status="faite" if report else "prevue")
+        visit.workers = [household.referent] if household.referent else []
+        if report:
+            visit.report = VisitReport(
+                client_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo:{household.name}:{offset}")),
+                payload_hash="demo", author_id=household.referent.id, seen=[],
+                observations=report[0], next_steps=report[1], duration_minutes=45,
+                written_at=now, received_at=now)
+        db.session.add(visit)
+
+
+def _case_file(household: Household, teams: dict, users: dict, now: datetime) -> None:
+    """Fill a new demo household's case file from CASE_FILES."""
+    spec = CASE_FILES.get(household.name, {})
+    today = today_paris(now)
+    author = household.referent or next(iter(users.values()))
+    for key, value in spec.get("facts", {}).items():
+        setattr(household, key, value)
+    for person in household.people:
+        langs = spec.get("languages", {}).get(person.first_name or person.alias)
+        if langs:
+            person.languages, person.interpreter_needed = langs
+    household.enrolments = [Enrolment(team=household.team, programme=household.team.programme,
+                                      entry_date=today + timedelta(days=spec.get("entry", -30)),
+                                      updated_at=now)]
+    for team_name, offset in spec.get("also", []):
+        team = teams[team_name]
+        household.enrolments.append(Enrolment(team=team, programme=team.programme, updated_at=now,
+                                              entry_date=today + timedelta(days=offset)))
+    barriers = []
+    for category, text, status, offset in spec.get("barriers", []):
+        barrier = Barrier(category=category, description=text, status=status, updated_at=now,
+                          identified_on=today + timedelta(days=offset))
+        barriers.append(barrier)
+        barrier.household = household
+    for title, offset, progress in spec.get("goals", []):
+        goal = Goal(title=title, set_on=today + timedelta(days=offset), progress=progress,
+                    status="atteint" if progress == 100 else "en_cours", updated_at=now,
+                    barrier=barriers[0] if barriers and "dette" in title.lower() else None)
+        goal.household = household
+        if progress:
+            goal.steps = [GoalStep(on=today + timedelta(days=offset // 2), progress=progress,
+                                   comment="Point fait lors de la visite.", author_id=author.id)]
+        if progress == 100:
+            goal.achieved_on = today + timedelta(days=offset // 2)
+    for kind, status, filed, decided, step, due in spec.get("rights", []):
+        right = Right(kind=kind, status=status, created_at=now, updated_at=now, next_step=step,
+                      filed_on=today + timedelta(days=filed) if filed is not None else None,
+                      decided_on=today + timedelta(days=decided) if decided is not None else None,
+                      next_step_due=today + timedelta(days=due) if due is not None else None)
+        right.household = household
+    for kind, level, title, body, offset in spec.get("notes", []):
+        note = Note(kind=kind, confidentiality=level, title=title, body=body, author_id=author.id,
+                    written_on=today + timedelta(days=offset), created_at=now, updated_at=now)
+        note.household = household
 
 
 def load(now: datetime) -> dict[str, int]:
@@ -141,10 +282,13 @@ def load(now: datetime) -> dict[str, int]:
                                                               Household.team_id == team.id))
         if exists:
             continue
-        household = Household(name=name, team=team, city=city, created_at=now,
+        household = Household(name=name, team=team, city=city, created_at=now, updated_at=now,
                               referent=users[referent] if referent else None)
         household.people = [Person(first_name=f, last_name=ln, alias=a, birth_year=y)
                             for f, ln, a, y in people]
+        _case_file(household, teams, users, now)
+        household.refresh_search_text()
+        _visits(household, now)
         db.session.add(household)
         added["households"] += 1
     for address, postcode, city, kind, surface, floor, status, team_name in FLATS:
@@ -156,5 +300,46 @@ def load(now: datetime) -> dict[str, int]:
                             surface_m2=surface, floor=floor, status=status,
                             team=teams[team_name]))
         added["flats"] += 1
+    db.session.flush()
+    from app.housing.demo import load as load_housing
+
+    added.update(load_housing(now, teams, users))
+    added["passkeys"] = _demo_passkeys(users, now)
     db.session.commit()
     return added
+
+
+#: (e-mail, passkey name, days since creation, days since last use or None)
+PASSKEYS = [
+    ("coordination@terrain.test", "Téléphone pro", 40, 1),
+    ("coordination@terrain.test", "Ordinateur du bureau", 12, None),
+]
+
+
+def _demo_passkeys(users: dict, now: datetime) -> int:
+    """Shown on "Mes clés d'accès": real public keys whose private halves were thrown away."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from webauthn.helpers import encode_cbor
+
+    from app.auth.models import PasskeyCredential
+
+    count = 0
+    handles: dict[str, bytes] = {}  # one WebAuthn user handle per person
+    for email, name, age, used in PASSKEYS:
+        user = users[email]
+        if db.session.scalar(select(PasskeyCredential.id).where(
+                PasskeyCredential.user_id == user.id, PasskeyCredential.name == name)):
+            continue
+        point = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+        cose = encode_cbor({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"),
+                            -3: point.y.to_bytes(32, "big")})
+        db.session.add(PasskeyCredential(
+            user_id=user.id, credential_id=os.urandom(32), public_key=cose,
+            user_handle=handles.setdefault(email, os.urandom(32)), backup_eligible=True,
+            backed_up=True,
+            transports="internal,hybrid", name=name, created_at=now - timedelta(days=age),
+            last_used_at=now - timedelta(days=used) if used is not None else None))
+        count += 1
+    return count

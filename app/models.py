@@ -1,5 +1,12 @@
 """Import every model module so metadata (create_all, Alembic autogenerate) sees all tables."""
 from app.audit.models import AuditEvent  # noqa: F401
-from app.auth.models import Invitation, Membership, Site, Team, User  # noqa: F401
-from app.households.models import Household, Person  # noqa: F401
-from app.housing.models import Flat  # noqa: F401
+from app.auth.models import Invitation, LoginSession, Membership, Site, Team, User  # noqa: F401
+from app.auth.models import PasskeyCredential, SecurityPolicy, WebAuthnChallenge  # noqa: F401
+from app.households.models import (Barrier, Enrolment, Goal, GoalStep, Household,  # noqa: F401
+                                   Note, Person, Right)
+from app.housing.models import (AdmissionDecision, Application, ArrearsStep,  # noqa: F401
+                                Contract, Flat, Payment, Place, Renewal, RentTerms)
+from app.visits.models import ReportConflict, Visit, VisitReport, visit_worker  # noqa: F401
+from app.inventories.models import (Inventory, InventoryItem, InventoryPhoto,  # noqa: F401
+                                    InventoryRoom, InventoryTemplate, KeySet, MeterReading,
+                                    Signature)

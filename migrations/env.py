@@ -91,7 +91,13 @@ def run_migrations_online():
 
     connectable = get_engine()
 
+    sqlite = connectable.dialect.name == "sqlite"
     with connectable.connect() as connection:
+        if sqlite:
+            # Batch migrations rebuild tables (create, copy, drop, rename). With foreign keys on,
+            # dropping the old table would cascade-delete the rows that point at it. The pragma
+            # only takes effect outside a transaction, hence the raw DBAPI connection here.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +106,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

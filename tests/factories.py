@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import itertools
+import os
 
-from app.auth.models import Membership, Site, Team, User
+from app.auth.models import Membership, PasskeyCredential, Site, Team, User
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.households.models import Household, Person
@@ -45,6 +46,7 @@ def household(team: Team, referent: User | None = None, **kw) -> Household:
     n = next(_seq)
     row = Household(name=kw.pop("name", f"Ménage {n}"), team=team, referent=referent, **kw)
     row.people = [Person(first_name="Alex", last_name=f"Nom{n}")]
+    row.refresh_search_text()
     db.session.add(row)
     db.session.commit()
     return row
@@ -55,6 +57,70 @@ def flat(team: Team, **kw) -> Flat:
     row = Flat(team=team, address=kw.pop("address", f"{n} rue des Essais"),
                postcode=kw.pop("postcode", "31000"), city=kw.pop("city", "Toulouse"),
                kind=kw.pop("kind", "T2"), **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def passkey(owner: User, rp_id: str = "localhost", **kw) -> PasskeyCredential:
+    """A registered passkey with a real key pair; the software device is on `row.device`."""
+    from tests.passkey_device import SoftPasskey
+
+    n = next(_seq)
+    device = SoftPasskey(rp_id=rp_id, user_handle=kw.pop("user_handle", os.urandom(32)))
+    row = PasskeyCredential(user_id=owner.id, credential_id=device.credential_id,
+                            public_key=device.cose_key(), sign_count=kw.pop("sign_count", 0),
+                            user_handle=device.user_handle, backup_eligible=True, backed_up=True,
+                            transports="internal", name=kw.pop("name", f"Appareil {n}"), **kw)
+    db.session.add(row)
+    db.session.commit()
+    row.device = device
+    return row
+
+
+def contract(flat: Flat, household: Household, *, start_on, kind: str = "sous_location",
+             rent: str = "400.00", charges: str = "50.00", apl: str = "0.00", place=None,
+             **kw):
+    """A running contract with its first rent terms (no service rules applied)."""
+    from decimal import Decimal
+
+    from app.housing.models import Contract, RentTerms
+
+    term = kw.pop("term_months", None if kind == "occupation" else 6)
+    row = Contract(team_id=flat.team_id, flat=flat, household=household, kind=kind,
+                   start_on=start_on, term_months=term, place=place, **kw)
+    row.rent_terms = [RentTerms(effective_on=start_on, rent=Decimal(rent),
+                                charges=Decimal(charges), apl=Decimal(apl))]
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def application(team: Team, **kw):
+    """A candidature received from the SIAO."""
+    from datetime import date
+
+    from app.housing.models import Application
+
+    n = next(_seq)
+    row = Application(team_id=team.id, name=kw.pop("name", f"Candidat {n}"),
+                      received_on=kw.pop("received_on", date(2026, 1, 5)),
+                      source=kw.pop("source", "siao"), **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def visit(household, worker, day=None, **kw):
+    """A planned visit of `worker` to `household`."""
+    from datetime import date
+
+    from app.visits.models import Visit
+
+    row = Visit(household_id=household.id, team_id=household.team_id,
+                day=day or date(2026, 11, 23), place=kw.pop("place", "domicile"),
+                purpose=kw.pop("purpose", "Visite à domicile"), **kw)
+    row.workers = [worker]
     db.session.add(row)
     db.session.commit()
     return row

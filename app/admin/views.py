@@ -4,8 +4,8 @@ from flask_login import current_user
 
 from app.admin import queries
 from app.audit.services import ACTION_LABELS, record
-from app.auth import services
-from app.auth.forms import InvitationForm, MembershipForm
+from app.auth import passkeys, services
+from app.auth.forms import InvitationForm, MembershipForm, SecurityPolicyForm
 from app.auth.models import Invitation, Membership, Team, User
 from app.auth.scoping import role_required
 from app.extensions import db
@@ -49,7 +49,8 @@ def user(user_id: int):
                   f"dans {team.name}.", "success")
             return redirect(url_for("admin.user", user_id=person.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("admin/user.html", person=person, form=form, error=error), status
+    return render_template("admin/user.html", person=person, form=form, error=error,
+                           passkeys=passkeys.passkeys_of(person)), status
 
 
 @bp.route("/personnes/<int:user_id>/activation", methods=["POST"])
@@ -65,6 +66,44 @@ def set_active(user_id: int):
         flash("Compte réactivé." if active else
               "Compte désactivé : ses sessions ouvertes sont fermées.", "success")
     return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/personnes/<int:user_id>/cles-d-acces/reinitialiser", methods=["POST"])
+def reset_passkeys(user_id: int):
+    """Lost phone: revoke all of a person's passkeys and end all their sessions."""
+    person = db.session.get(User, user_id) or abort(404)
+    try:
+        removed = passkeys.reset(current_user, person, now=utcnow())
+    except passkeys.PasskeyError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Clés d'accès de {person.display_name} révoquées ({removed}) et toutes ses "
+              "sessions fermées : la personne se reconnecte avec son mot de passe.", "success")
+    return redirect(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/securite", methods=["GET", "POST"])
+def security():
+    """Association-wide account security: whether coordinators and admins need a passkey."""
+    current = passkeys.policy()
+    # An unticked box sends nothing: read the posted form even when it is empty.
+    form = SecurityPolicyForm(
+        formdata=request.form if request.method == "POST" else None,
+        passkey_required=bool(current and current.passkey_required_for_leads))
+    error = None
+    if form.validate_on_submit():
+        try:
+            passkeys.set_policy(current_user, form.passkey_required.data, now=utcnow())
+        except passkeys.PasskeyError as exc:
+            error = str(exc)
+        else:
+            flash("Règle enregistrée : les coordinateur·rices et administrateur·rices sans clé "
+                  "d'accès devront en créer une." if form.passkey_required.data else
+                  "Règle enregistrée : la clé d'accès n'est plus obligatoire.", "success")
+            return redirect(url_for("admin.security"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/security.html", form=form, error=error, policy=current,
+                           missing=passkeys.leads_without_passkey()), status
 
 
 @bp.route("/roles/<int:membership_id>/retirer", methods=["POST"])

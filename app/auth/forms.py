@@ -1,5 +1,5 @@
 """Forms of the sign-in, invitation and account pages."""
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from app.forms import EmailAddress, Form, choices
@@ -50,3 +50,19 @@ class MembershipForm(Form):
 
     team_id = SelectField("Équipe", coerce=int, validate_choice=True)
     role = SelectField("Rôle", choices=choices(ROLES))
+
+
+class PasskeyForm(Form):
+    """A name for a new passkey, and the browser's response once the device has made it."""
+
+    name = StringField("Nom de la clé d'accès", validators=[
+        InputRequired("Donnez un nom à cette clé d'accès, par exemple « Téléphone pro »."),
+        Length(max=60, message="Le nom ne doit pas dépasser 60 caractères.")])
+    credential = HiddenField()
+
+
+class SecurityPolicyForm(Form):
+    """The association-wide passkey rule."""
+
+    passkey_required = BooleanField(
+        "Exiger une clé d'accès pour les coordinateur·rices et les administrateur·rices")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -143,3 +143,80 @@ class Invitation(db.Model):
     def role_label(self) -> str:
         """The role's French name."""
         return ROLES.get(self.role, self.role)
+
+
+class PasskeyCredential(db.Model):
+    """A passkey (WebAuthn discoverable credential) a person registered to sign in.
+
+    Only what verification needs is kept: no attestation, no device details.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    #: Raw credential id chosen by the authenticator (at most 1023 bytes).
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    #: COSE-encoded public key, as returned at registration.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Last signature counter seen; 0 for authenticators that do not count (synced passkeys).
+    sign_count: Mapped[int] = mapped_column(default=0)
+    #: Random WebAuthn user handle (never the e-mail nor the row id); the same for all of a
+    #: person's passkeys so an authenticator replaces rather than duplicates them.
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary)
+    backup_eligible: Mapped[bool] = mapped_column(default=False)  #: may be synced (multi-device)
+    backed_up: Mapped[bool] = mapped_column(default=False)  #: is synced now (last flags seen)
+    #: How the browser can reach the authenticator, e.g. "internal,hybrid".
+    transports: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(60))  #: given by the person, e.g. "Téléphone pro"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def transport_list(self) -> list[str]:
+        """Transports as a list, for WebAuthn descriptors."""
+        return [t for t in (self.transports or "").split(",") if t]
+
+
+class WebAuthnChallenge(db.Model):
+    """A challenge handed to a browser for one passkey ceremony: single use, short-lived.
+
+    Kept server-side (not only in the signed cookie) so that a used challenge is gone for
+    good: replaying an old cookie or an old response cannot bring it back.
+    """
+
+    __tablename__ = "webauthn_challenge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge: Mapped[str] = mapped_column(String(100), unique=True)  #: base64url, 32 random bytes
+    purpose: Mapped[str] = mapped_column(String(20))  #: "register" or "login"
+    #: The person registering (None for a sign-in: nobody is known yet).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SecurityPolicy(db.Model):
+    """Association-wide account security settings (a single row, created on first change)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Coordinators and admins must have a passkey before using the app.
+    passkey_required_for_leads: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"))
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. The cookie holds only its random id; signing out ends the row,
+    so a copy of the old cookie (or a late response re-setting it) no longer signs anyone in."""
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)  #: random, url-safe
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    #: "logout", "expired", "revoked" (password change, deactivation, admin reset)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

@@ -31,14 +31,19 @@ def scope(stmt, team_column, user, roles: tuple[str, ...] = CASE_ROLES):
     return stmt.where(team_column.in_(ids))
 
 
+def deny(user, object_type: str, ident: int | None):
+    """Audit a refused access and answer 404 (never confirm that the record exists)."""
+    record("access.denied", actor=user, object_type=object_type, object_id=ident)
+    db.session.commit()
+    abort(404)
+
+
 def get_scoped_or_404(model, ident: int, user, roles: tuple[str, ...] = CASE_ROLES,
                       team_attr: str = "team_id"):
     """Load one row the user may see, else audit the attempt and answer 404."""
     obj = db.session.get(model, ident)
     if obj is None or getattr(obj, team_attr) not in team_ids(user, roles):
-        record("access.denied", actor=user, object_type=model.__tablename__, object_id=ident)
-        db.session.commit()
-        abort(404)
+        deny(user, model.__tablename__, ident)
     return obj
 
 

@@ -1,5 +1,5 @@
 """Home ("Aujourd'hui"), the "Plus" page and the health check."""
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -22,6 +22,14 @@ def home():
     user = current_user
     ctx = {"today": today_paris()}
     if user.has_role(*CASE_ROLES):
+        from app.visits import queries as visits
+
+        today = ctx["today"]
+        ctx["visits_today"], ctx["visits_week"] = visits.today_and_week(user, today)
+        ctx["waiting_reports"] = visits.waiting_reports(user, today)
+        ctx["conflicts"] = visits.open_conflicts(user)
+        ctx["offline_urls"] = offline_urls(ctx["visits_today"] + ctx["visits_week"]
+                                           + ctx["waiting_reports"])
         ctx["my_households"] = queries.my_households(user)
         ctx["my_households_count"] = queries.count_my_households(user)
     if user.has_role(*LEAD_ROLES):
@@ -31,6 +39,16 @@ def home():
     if user.is_admin:
         ctx["admin_counts"] = queries.admin_counts(utcnow())
     return render_template("core/home.html", **ctx)
+
+
+def offline_urls(visits) -> list[str]:
+    """The pages a worker needs offline for these visits: each visit, its form, its household."""
+    urls = [url_for("core.home")]
+    for v in visits:
+        urls += [url_for("visits.show", visit_id=v.id),
+                 url_for("visits.report_form", visit_id=v.id),
+                 url_for("households.show", household_id=v.household_id)]
+    return list(dict.fromkeys(urls))
 
 
 @bp.route("/plus")

@@ -1,1 +1,1 @@
-"""Flats and collective places; contracts and rent come with the housing issue."""
+"""Housing: flats and collective places, admissions, contracts, rent, arrears, vacancy."""

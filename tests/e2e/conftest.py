@@ -6,60 +6,25 @@ Policy violation or uncaught script error fails the test.
 """
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-from app import create_app, demo
-from app.config import TestConfig
-from app.extensions import db
-from app.timeutil import utcnow
+from app import demo
+from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 800}
 
 
-class LiveServer:
-    """Terrain served by werkzeug in a background thread."""
-
-    def __init__(self, app):
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-        self.app = app
-        self.server = make_server("localhost", 0, app, threaded=True)
-        self.url = f"http://localhost:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def reset(self) -> None:
-        """Empty every table and load the demo association again."""
-        with self.app.app_context():
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
-            demo.load(utcnow())
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("e2e") / "terrain.db"
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", WTF_CSRF_ENABLED=True,
-                    TESTING=False, INSTANCE_PATH=str(path.parent / "instance"))
-    app = create_app(settings)
-    with app.app_context():
-        db.create_all()
-    server = LiveServer(app)
-    server.thread.start()
+    server = LiveServer.start(tmp_path_factory.mktemp("e2e"))
     yield server
-    server.server.shutdown()
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +95,7 @@ def sign_in(page, server, email: str, password: str = demo.DEMO_PASSWORD) -> Non
     page.goto(server.url + "/connexion")
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     page.wait_for_url(server.url + "/")
 
 
@@ -149,5 +114,25 @@ def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": otherwise Playwright leaves style="" on inputs, which htmx then copies
+    # (a CSP violation on the next boosted click).
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
+
+
+def wait_until(page, predicate: str, arg=None, timeout_ms: int = 10_000):
+    """Wait until an (async) JS predicate holds, without eval (the CSP forbids it).
+
+    `page.wait_for_function` evaluates strings inside the page, which a strict CSP blocks;
+    this passes the whole function to `evaluate` (run by the DevTools protocol) and polls there.
+    """
+    return page.evaluate(f"""async (arg) => {{
+        const predicate = {predicate};
+        const deadline = Date.now() + {timeout_ms};
+        for (;;) {{
+            const value = await predicate(arg);
+            if (value) return value;
+            if (Date.now() > deadline) throw new Error('condition not met in time');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }}
+    }}""", arg)

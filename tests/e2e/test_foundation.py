@@ -34,7 +34,7 @@ def test_wrong_password_shows_french_message(page, server):
     page.goto(server.url + "/connexion")
     page.get_by_label("Adresse e-mail").fill("travailleur@terrain.test")
     page.get_by_label("Mot de passe").fill("pas-le-bon")
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     expect(page.get_by_role("alert")).to_have_text("Adresse e-mail ou mot de passe incorrect.")
     expect(page.get_by_label("Adresse e-mail")).to_have_value("travailleur@terrain.test")
     screenshot(page, "login-error-phone")
@@ -85,13 +85,17 @@ def test_households_page_is_accessible(page, server):
 def test_readable_at_360_px_with_big_touch_targets(new_page, server):
     page = new_page({"width": 360, "height": 740})
     sign_in(page, server, "coordination@terrain.test")
-    for path in ("/", "/menages/", "/plus"):
+    for path in ("/", "/menages/", "/menages/charge", "/plus", "/menages/1",
+                 "/menages/1/chronologie", "/menages/nouveau"):
         page.goto(server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
         small = page.evaluate("""() => [...document.querySelectorAll(
               '.bottomnav a, button, .button, input:not([type=hidden]), select')]
             .filter(e => e.offsetParent !== null)
-            .map(e => [e.textContent.trim() || e.name, e.getBoundingClientRect().height])
+            // A checkbox's target is its whole label.
+            .map(e => [e.textContent.trim() || e.name,
+                       (e.type === 'checkbox' && e.closest('label') || e)
+                         .getBoundingClientRect().height])
             .filter(([, h]) => h < 44)""")
         assert small == [], (path, small)
 

@@ -126,3 +126,24 @@ def test_unknown_page_in_french(client):
     response = client.get("/nulle-part")
     assert response.status_code == 404
     assert "Page introuvable" in response.page
+
+
+def test_case_file_migration_keeps_and_indexes_existing_households(tmp_path):
+    """Households made before 0002 survive it and become searchable without accents."""
+    path = tmp_path / "old.db"
+    app = create_app(settings(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    migrations = os.path.join(os.path.dirname(__file__), "..", "..", "migrations")
+    with app.app_context():
+        upgrade(directory=migrations, revision="0001_foundation")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO team (id, name, programme) VALUES (1, 'T', 'iml')"))
+            conn.execute(text("INSERT INTO household (id, team_id, name, created_at, version) "
+                              "VALUES (1, 1, 'Famille Nénette', '2026-01-01', 1)"))
+            conn.execute(text("INSERT INTO person (household_id, alias) VALUES (1, 'Zoé')"))
+        upgrade(directory=migrations, revision="0002_case_files")
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT search_text, updated_at FROM household")).one()
+            person = conn.execute(text("SELECT interpreter_needed FROM person")).one()
+        db.engine.dispose()
+    assert row[0] == "famille nenette zoe" and row[1] is not None
+    assert person[0] in (0, False)

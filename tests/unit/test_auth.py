@@ -228,3 +228,42 @@ def test_csrf_token_accepted_from_header(app, client, auth, worker):
     token = page.split('"X-CSRFToken": "')[1].split('"')[0]
     assert client.post("/deconnexion").status_code == 400
     assert client.post("/deconnexion", headers={"X-CSRFToken": token}).status_code == 302
+
+
+def test_old_cookie_is_dead_after_sign_out(app, client, auth, worker):
+    """A copy of the session cookie (or a late response re-setting it) signs nobody in."""
+    from app.auth.models import LoginSession
+
+    auth.login(worker.email)
+    cookie = client.get_cookie("terrain_session").value
+    assert client.get("/plus").status_code == 200
+    auth.logout()
+    row = db.session.scalar(select(LoginSession).where(LoginSession.user_id == worker.id))
+    assert row.ended_at is not None and row.end_reason == "logout"
+    client.set_cookie("terrain_session", cookie)
+    assert client.get("/plus").status_code == 302
+
+
+def test_each_sign_in_is_its_own_session(app, worker):
+    from app.auth.models import LoginSession
+
+    phone, laptop = app.test_client(), app.test_client()
+    for c in (phone, laptop):
+        c.post("/connexion", data={"email": worker.email, "password": factories.PASSWORD})
+    phone.post("/deconnexion")
+    assert phone.get("/plus").status_code == 302
+    assert laptop.get("/plus").status_code == 200  # signing out one device keeps the other
+    live = db.session.scalars(select(LoginSession).where(LoginSession.ended_at.is_(None))).all()
+    assert len(live) == 1
+
+
+def test_prefetch_never_touches_the_session_cookie(app, client, auth, worker):
+    """The service worker's background fetches must not overwrite a newer cookie."""
+    auth.login(worker.email)
+    with client.session_transaction() as sess:
+        sess["_flashes"] = [("success", "Message pour la personne")]
+    prefetched = client.get("/plus", headers={"X-Terrain-Prefetch": "1"})
+    assert prefetched.status_code == 200
+    assert "Set-Cookie" not in prefetched.headers
+    assert "Message pour la personne" not in prefetched.page
+    assert "Message pour la personne" in client.get("/plus").page  # still there for the person

@@ -1,0 +1,61 @@
+"""Reads of inventories, scoped by the team that manages the flat."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth.scoping import deny, team_ids
+from app.extensions import db
+from app.housing.models import Contract, Flat
+from app.inventories.models import Inventory, InventoryPhoto
+
+
+def flat_or_404(flat_id: int, user) -> Flat:
+    """A flat of one of my teams, else 404 + audit."""
+    flat = db.session.get(Flat, flat_id)
+    if flat is None or flat.team_id not in team_ids(user):
+        deny(user, "flat", flat_id)
+    return flat
+
+
+def inventory_or_404(inventory_id: int, user) -> Inventory:
+    """An inventory of one of my teams' flats, else 404 + audit."""
+    row = db.session.get(Inventory, inventory_id)
+    if row is None or row.team_id not in team_ids(user):
+        deny(user, "inventory", inventory_id)
+    return row
+
+
+def photo_or_404(key: str, user) -> InventoryPhoto:
+    """A photo of an inventory I may see, else 404 + audit."""
+    photo = db.session.scalar(select(InventoryPhoto).where(InventoryPhoto.key == key))
+    if photo is None or photo.inventory.team_id not in team_ids(user):
+        deny(user, "inventory_photo", None)
+    return photo
+
+
+def of_flat(flat: Flat) -> list[Inventory]:
+    """A flat's inventories, newest first."""
+    return list(db.session.scalars(select(Inventory).where(Inventory.flat_id == flat.id)
+                                   .order_by(Inventory.done_on.desc(), Inventory.id.desc())))
+
+
+def of_household(household_id: int) -> list[Inventory]:
+    """A household's inventories, newest first."""
+    return list(db.session.scalars(select(Inventory).where(Inventory.household_id == household_id)
+                                   .order_by(Inventory.done_on.desc(), Inventory.id.desc())))
+
+
+def contracts_of(flat: Flat) -> list[Contract]:
+    """A flat's occupancies, newest first (the household an inventory is done with)."""
+    return list(db.session.scalars(select(Contract).where(Contract.flat_id == flat.id)
+                                   .order_by(Contract.start_on.desc())))
+
+
+def open_inventories(user, limit: int = 10) -> list[Inventory]:
+    """Unsigned inventories of my teams (kept on the phone for offline work)."""
+    ids = team_ids(user)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Inventory).where(Inventory.team_id.in_(ids),
+                                                           Inventory.signed_at.is_(None))
+                                   .order_by(Inventory.done_on.desc()).limit(limit)))

@@ -1,0 +1,1 @@
+"""The installable web app: service worker, manifest, offline page, session state for the outbox."""

@@ -1,0 +1,1 @@
+"""Visits and their reports, written on the phone, offline if need be."""

@@ -1,0 +1,74 @@
+"""Reads of visits, scoped through the household's visibility."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import or_, select
+
+from app.auth.models import Membership, User
+from app.auth.scoping import deny
+from app.extensions import db
+from app.households.models import Household
+from app.households.queries import visible
+from app.programmes import CASE_ROLES
+from app.visits.models import ReportConflict, Visit, visit_worker
+
+
+def visit_or_404(visit_id: int, user) -> Visit:
+    """A visit of a household this person may see, else 404 and an audit row."""
+    visit = db.session.scalar(select(Visit).join(Household).where(Visit.id == visit_id,
+                                                                  visible(user)))
+    if visit is None:
+        deny(user, "visit", visit_id)
+    return visit
+
+
+def my_visits(user, start: date, end: date) -> list[Visit]:
+    """Visits between two days (inclusive) where this person is one of the workers."""
+    return list(db.session.scalars(
+        select(Visit).join(visit_worker).join(Household)
+        .where(visit_worker.c.user_id == user.id, Visit.day >= start, Visit.day <= end,
+               visible(user))
+        .order_by(Visit.day, Visit.at.is_(None), Visit.at, Visit.id)))
+
+
+def today_and_week(user, today: date) -> tuple[list[Visit], list[Visit]]:
+    """My visits of today, then of the next six days."""
+    visits = my_visits(user, today, today + timedelta(days=6))
+    return [v for v in visits if v.day == today], [v for v in visits if v.day != today]
+
+
+def waiting_reports(user, today: date) -> list[Visit]:
+    """My past visits still planned: the report is missing."""
+    return list(db.session.scalars(
+        select(Visit).join(visit_worker).join(Household)
+        .where(visit_worker.c.user_id == user.id, Visit.day < today, Visit.status == "prevue",
+               visible(user))
+        .order_by(Visit.day.desc()).limit(20)))
+
+
+def household_visits(household: Household) -> list[Visit]:
+    """A household's visits, newest first."""
+    return list(db.session.scalars(
+        select(Visit).where(Visit.household_id == household.id)
+        .order_by(Visit.day.desc(), Visit.id.desc())))
+
+
+def open_conflicts(user) -> list[ReportConflict]:
+    """Unresolved report conflicts on visits this person may see and took part in or wrote."""
+    return list(db.session.scalars(
+        select(ReportConflict).join(Visit).join(Household)
+        .where(ReportConflict.resolved_at.is_(None), visible(user),
+               or_(ReportConflict.author_id == user.id,
+                   Visit.id.in_(select(visit_worker.c.visit_id)
+                                .where(visit_worker.c.user_id == user.id))))
+        .order_by(ReportConflict.created_at)))
+
+
+def team_workers(team_id: int) -> list[User]:
+    """Active case-role members of a team, who can go on a visit."""
+    return list(db.session.scalars(
+        select(User).join(Membership).where(Membership.team_id == team_id,
+                                            Membership.role.in_(CASE_ROLES),
+                                            User.active.is_(True))
+        .order_by(User.display_name)))

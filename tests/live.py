@@ -1,0 +1,54 @@
+"""A real Terrain server in a background thread, for browser tests and benchmarks."""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from app import create_app, demo
+from app.config import TestConfig
+from app.extensions import db
+from app.timeutil import utcnow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class LiveServer:
+    """Terrain served by werkzeug in a background thread."""
+
+    def __init__(self, app):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        self.app = app
+        self.server = make_server("localhost", 0, app, threaded=True)
+        self.url = f"http://localhost:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def reset(self) -> None:
+        """Empty every table and load the demo association again."""
+        with self.app.app_context():
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+            demo.load(utcnow())
+
+    @classmethod
+    def start(cls, folder: Path) -> "LiveServer":
+        """Serve a fresh app on a SQLite file in `folder`, on localhost and a free port."""
+        path = Path(folder) / "terrain.db"
+        settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+        settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", WTF_CSRF_ENABLED=True,
+                        TESTING=False, INSTANCE_PATH=str(path.parent / "instance"))
+        app = create_app(settings)
+        with app.app_context():
+            db.create_all()
+        server = cls(app)
+        server.thread.start()
+        return server
+
+    def stop(self) -> None:
+        """Shut the server down."""
+        self.server.shutdown()
