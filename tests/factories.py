@@ -124,3 +124,79 @@ def visit(household, worker, day=None, **kw):
     db.session.add(row)
     db.session.commit()
     return row
+
+
+# -- Permanences ------------------------------------------------------------------------------
+
+
+def dropin_session(team: Team, day=None, *, starts="09:00", ends="12:30",
+                   needs=(("accueil", None, 2), ("entretien", None, 1)), **kw):
+    """A session of a permanence team on `day` (Paris wall-clock hours) with its needs."""
+    from datetime import date, time
+
+    from app.permanences.models import DropInSession, SessionNeed
+
+    row = DropInSession(team_id=team.id, day=day or date(2026, 11, 23),
+                        starts_at=time.fromisoformat(starts), ends_at=time.fromisoformat(ends),
+                        place=kw.pop("place", "Local de la permanence"), **kw)
+    row.needs = [SessionNeed(role=r, language=lang, count=n) for r, lang, n in needs]
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def shift(session, who: User, role: str = "accueil", language=None, **kw):
+    """`who` signed up for `session` (no rule applied)."""
+    from app.permanences.models import Shift
+
+    row = Shift(session_id=session.id, user_id=who.id, role=role, language=language, **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def dropin_person(team: Team, alias: str | None = None, **kw):
+    """Someone received at the permanence, known by an alias."""
+    from sqlalchemy import func, select
+
+    from app.permanences.models import DropInPerson
+
+    number = kw.pop("number", None) or (db.session.scalar(
+        select(func.max(DropInPerson.number)).where(DropInPerson.team_id == team.id)) or 0) + 1
+    row = DropInPerson(team_id=team.id, number=number, alias=alias or f"Alias{next(_seq)}",
+                       **kw)
+    row.refresh_search_text()
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def arrival(session, person=None, **kw):
+    """An arrival in a session's queue (next ticket), for `person` or a new alias."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from app.permanences.models import Arrival
+
+    person = person or dropin_person(db.session.get(Team, session.team_id))
+    ticket = (db.session.scalar(select(func.max(Arrival.ticket))
+                                .where(Arrival.session_id == session.id)) or 0) + 1
+    at = kw.pop("arrived_at", session.start_utc + timedelta(minutes=5 * ticket))
+    row = Arrival(session_id=session.id, team_id=session.team_id, person_id=person.id,
+                  ticket=ticket, arrived_at=at, state_at=at,
+                  reason=kw.pop("reason", "droits_sante"), **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def partner(team: Team, name: str | None = None, kind: str = "pass", **kw):
+    """A partner structure of the directory."""
+    from app.permanences.models import Partner
+
+    row = Partner(team_id=team.id, name=name or f"Structure {next(_seq)}", kind=kind, **kw)
+    row.refresh_search_text()
+    db.session.add(row)
+    db.session.commit()
+    return row

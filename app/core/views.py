@@ -29,7 +29,7 @@ def home():
         ctx["waiting_reports"] = visits.waiting_reports(user, today)
         ctx["conflicts"] = visits.open_conflicts(user)
         ctx["offline_urls"] = offline_urls(ctx["visits_today"] + ctx["visits_week"]
-                                           + ctx["waiting_reports"])
+                                           + ctx["waiting_reports"], user)
         ctx["my_households"] = queries.my_households(user)
         ctx["my_households_count"] = queries.count_my_households(user)
     if user.has_role(*LEAD_ROLES):
@@ -41,13 +41,19 @@ def home():
     return render_template("core/home.html", **ctx)
 
 
-def offline_urls(visits) -> list[str]:
-    """The pages a worker needs offline for these visits: each visit, its form, its household."""
+def offline_urls(visits, user) -> list[str]:
+    """The pages a worker needs offline: each coming visit, its report form, its household's
+    summary, and the unsigned états des lieux of the worker's teams with their signature page."""
+    from app.inventories.queries import open_inventories
+
     urls = [url_for("core.home")]
     for v in visits:
         urls += [url_for("visits.show", visit_id=v.id),
                  url_for("visits.report_form", visit_id=v.id),
                  url_for("households.show", household_id=v.household_id)]
+    for inv in open_inventories(user):
+        urls += [url_for("inventories.show", inventory_id=inv.id),
+                 url_for("inventories.sign", inventory_id=inv.id)]
     return list(dict.fromkeys(urls))
 
 

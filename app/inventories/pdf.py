@@ -8,20 +8,28 @@ from app.inventories.models import CONDITIONS
 
 
 def _fetcher(inventory):
-    """Serve photo:KEY and signature:PARTY from storage; nothing is fetched from the network."""
+    """Serve photo:KEY and signature:PARTY from storage; nothing is fetched from the network.
+
+    Any other resource, or a missing file, stops the rendering: a legal document must not come
+    out silently without one of its photos.
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
     signatures = {s.party: s.image for s in inventory.signatures if s.image}
 
-    def fetch(url: str, *args, **kwargs):
-        if url.startswith("photo:"):
-            key = url[6:]
-            thumb = key.endswith(".mini")
-            return {"string": photos.path_of(key.removesuffix(".mini"), thumb=thumb).read_bytes(),
-                    "mime_type": "image/jpeg"}
-        if url.startswith("signature:") and url[10:] in signatures:
-            return {"string": signatures[url[10:]], "mime_type": "image/png"}
-        raise ValueError(f"refused resource {url!r}")
+    class StoredFiles(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.startswith("photo:"):
+                key = url[len("photo:"):]
+                thumb = key.endswith(".mini")
+                data = photos.path_of(key.removesuffix(".mini"), thumb=thumb).read_bytes()
+                return URLFetcherResponse(url, body=data, headers={"Content-Type": "image/jpeg"})
+            if url.startswith("signature:") and url[len("signature:"):] in signatures:
+                return URLFetcherResponse(url, body=signatures[url[len("signature:"):]],
+                                          headers={"Content-Type": "image/png"})
+            raise ValueError(f"refused resource {url!r}")
 
-    return fetch
+    return StoredFiles(allowed_protocols=(), fail_on_errors=True)
 
 
 def inventory_pdf(inventory, worse) -> bytes:

@@ -74,6 +74,14 @@
     if (data.type === "outbox-session") {
       showBanner("Session expirée : reconnectez-vous pour envoyer les comptes rendus en attente.");
     }
+    if (data.type === "outbox-rejected") {
+      refreshCount();
+      var open = document.querySelector("[data-outbox-form]");
+      if (open && open.querySelector("[data-client-id]").value === data.clientId &&
+          open.unlockWithError) {
+        open.unlockWithError((data.body && data.body.error) || "Envoi refusé.");
+      }
+    }
     if (data.type === "outbox-delivered") {
       refreshCount();
       var form = document.querySelector("[data-outbox-form]");
@@ -152,6 +160,15 @@
       notice.className = "outbox-notice flash flash-" + (kind || "info");
       notice.hidden = !text;
     }
+
+    // The outbox came back with a refusal for this form: let the worker fix it and resend.
+    f.unlockWithError = function (message) {
+      delete f.dataset.locked;
+      Array.prototype.forEach.call(f.elements, function (el) { el.disabled = false; });
+      TerrainDB.del("rejected", "u" + user + ":" + idField.value);
+      say("Le serveur a refusé l'envoi : " + message + " Corrigez puis enregistrez de nouveau.",
+          "error");
+    };
 
     function lock(text) {
       f.dataset.locked = "1";  // disabled fields are left out of FormData: no more draft saves

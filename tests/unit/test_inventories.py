@@ -18,9 +18,9 @@ NOW = datetime(2026, 11, 23, 9, 0)
 DAY = date(2026, 11, 23)
 
 
-def png_signature() -> str:
+def png_signature(shade: int = 0) -> str:
     out = io.BytesIO()
-    Image.new("RGBA", (300, 120), (0, 0, 0, 0)).save(out, "PNG")
+    Image.new("RGBA", (300, 120), (shade, 0, 0, 255)).save(out, "PNG")
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
@@ -43,8 +43,8 @@ def fill_all(inventory, condition="bon"):
 
 
 def both_sign():
-    return {"occupant": {"name": "Samira B.", "image": png_signature()},
-            "association": {"name": "Sophie Martin", "image": png_signature()}}
+    return {"occupant": {"name": "Samira B.", "image": png_signature(10)},
+            "association": {"name": "Sophie Martin", "image": png_signature(200)}}
 
 
 def signed_entry(worker, occupancy):
@@ -166,3 +166,100 @@ def test_added_items_and_rooms(app, worker, occupancy):
     db.session.refresh(inventory)
     assert room.items[-1].name == "Interphone"
     assert inventory.rooms[-1].name == "Balcon" and inventory.rooms[-1].items
+
+
+# ---- views --------------------------------------------------------------------------------
+
+def upload(client, inventory_id, data, item_id=None, client_id=None):
+    return client.post(f"/edl/{inventory_id}/photos", data={
+        "client_id": client_id or str(uuid.uuid4()), "item_id": item_id or "",
+        "photo": (io.BytesIO(data), "photo.jpg")}, headers={"Accept": "application/json"},
+        content_type="multipart/form-data")
+
+
+def test_photo_upload_served_only_to_the_team(client, auth, worker, occupancy, team_b):
+    flat, _, contract = occupancy
+    inventory = services.start(worker, flat, "entrant", contract, DAY, now=NOW)
+    auth.login(worker.email)
+    cid = str(uuid.uuid4())
+    first = upload(client, inventory.id, camera_jpeg(1200, 900), inventory.rooms[0].items[0].id, cid)
+    assert first.status_code == 201
+    again = upload(client, inventory.id, camera_jpeg(1200, 900), inventory.rooms[0].items[0].id, cid)
+    assert again.status_code == 200 and again.get_json()["key"] == first.get_json()["key"]
+    key = first.get_json()["key"]
+    image = client.get(f"/edl/photo/{key}")
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    assert "no-store" in image.headers["Cache-Control"]
+    outsider = factories.user((team_b, "worker"))
+    auth.logout()
+    auth.login(outsider.email)
+    assert client.get(f"/edl/photo/{key}").status_code == 404
+    assert client.get(f"/edl/{inventory.id}").status_code == 404
+
+
+def test_non_image_upload_refused_in_french(client, auth, worker, occupancy):
+    flat, _, contract = occupancy
+    inventory = services.start(worker, flat, "entrant", contract, DAY, now=NOW)
+    auth.login(worker.email)
+    response = upload(client, inventory.id, b"%PDF-1.4 pas une photo")
+    assert response.status_code == 422
+    assert "pas une photo" in response.get_json()["error"]
+    assert db.session.query(InventoryPhoto).count() == 0
+
+
+def test_volunteer_cannot_open_inventories(client, auth, worker, occupancy, team_a):
+    flat, _, contract = occupancy
+    inventory = services.start(worker, flat, "entrant", contract, DAY, now=NOW)
+    volunteer = factories.user((team_a, "volunteer"))
+    auth.login(volunteer.email)
+    assert client.get(f"/edl/{inventory.id}").status_code == 403
+
+
+def test_save_view_keeps_french_errors_and_json(client, auth, worker, occupancy):
+    flat, _, contract = occupancy
+    inventory = services.start(worker, flat, "entrant", contract, DAY, now=NOW)
+    auth.login(worker.email)
+    bad = client.post(f"/edl/{inventory.id}", data={"version": inventory.version,
+                                                    "key-kind": "Porte", "key-count": "x"},
+                      headers={"Accept": "application/json"})
+    assert bad.status_code == 422 and "Nombre de clés" in bad.get_json()["error"]
+    stale = client.post(f"/edl/{inventory.id}", data={"version": inventory.version - 1},
+                        headers={"Accept": "application/json"})
+    assert stale.status_code == 409
+
+
+def test_pdf_text_photos_and_signatures(client, auth, worker, occupancy):
+    from pypdf import PdfReader
+
+    flat, _, contract = occupancy
+    inventory = services.start(worker, flat, "entrant", contract, DAY, now=NOW)
+    item = inventory.rooms[2].items[0]
+    services.add_photo(worker, inventory, str(uuid.uuid4()), camera_jpeg(1000, 800),
+                       item_id=item.id, now=NOW)
+    form = MultiDict({f"cond-{i.id}": "bon" for r in inventory.rooms for i in r.items})
+    form[f"com-{item.id}"] = "Carrelage fendu"
+    services.save(worker, inventory, services.parse_form(form), inventory.version, now=NOW)
+    services.sign(worker, inventory, both_sign(), now=NOW)
+    auth.login(worker.email)
+    response = client.get(f"/edl/{inventory.id}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert "État des lieux entrée" in text and "Carrelage fendu" in text
+    assert "lundi 23 novembre 2026" in text and "Samira B." in text
+    assert inventory.signed_hash in text.replace("\n", "")
+    # WeasyPrint shares image resources between pages: count distinct images.
+    distinct = {img.data for p in reader.pages for img in p.images}
+    assert len(distinct) == 3  # one photo, two signatures
+
+
+def test_template_page_for_coordinators_only(client, auth, worker, team_a):
+    coordinator = factories.user((team_a, "coordinator"))
+    auth.login(worker.email)
+    assert client.get("/edl/modeles").status_code == 403
+    auth.logout()
+    auth.login(coordinator.email)
+    page = client.get("/edl/modeles?type=T2").page
+    assert "Chambre 1 : Sol" in page
+    bad = client.post("/edl/modeles", data={"equipe": team_a.id, "type": "T2", "rooms": "x"})
+    assert bad.status_code == 422 and "Ligne 1" in bad.page and ">x</textarea>" in bad.page
