@@ -61,10 +61,24 @@
     });
   }
 
+  // While reports wait and the phone believes it is online, try again with a growing delay:
+  // "online" often fires before the network really carries anything (patchy 4G, captive
+  // portals), and a replay that found no network waits for the next trigger otherwise.
+  var retryDelay = 3000;
+  var retryTimer = null;
+
   function replay() {
     if (!user) return;
+    clearTimeout(retryTimer);
     ask({ type: "replay", user: user }).then(function (state) {
-      if (state && !state.error) showBadge(state.count);
+      if (!state || state.error) return;
+      showBadge(state.count);
+      if (state.count && navigator.onLine) {
+        retryTimer = setTimeout(replay, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 60000);
+      } else {
+        retryDelay = 3000;
+      }
     });
   }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from app import demo
 from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer
@@ -17,6 +17,10 @@ from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
+
+# Assertions wait up to 15 s (a ceiling, not a delay): a 2-core CI machine running the suite,
+# a service worker replaying its outbox and WeasyPrint can be slower than the 5 s default.
+expect.set_options(timeout=15_000)
 LAPTOP = {"width": 1280, "height": 800}
 
 

@@ -46,21 +46,8 @@ class Phone:
                                                    "isUserVerified": ok})
 
 
-def without_service_worker(page):
-    """Keep the offline service worker out of these tests.
-
-    It fetches pages in the background with the same session cookie, and a late answer can
-    overwrite the cookie the page just received (losing a flash message, or the CSRF token of a
-    fresh sign-in page). That race belongs to the offline feature (reported), not to passkeys.
-    Without a worker, static/js/offline.js would wait for one forever at sign-out: sign_out()
-    marks the form as already confirmed, which offline.js honours.
-    """
-    page.context.route("**/service-worker.js", lambda route: route.abort())
-    return page
-
-
 def phone(new_page, viewport=PHONE, script=NO_AUTOFILL):
-    page = without_service_worker(new_page(viewport))
+    page = new_page(viewport)
     if script:
         page.context.add_init_script(script)
     cdp = page.context.new_cdp_session(page)
@@ -81,7 +68,6 @@ def create_passkey(page, server, name="Téléphone pro"):
 
 def sign_out(page, server, wait=True):
     page.goto(server.url + "/plus")
-    page.locator("form[data-sign-out]").evaluate("f => { f.dataset.confirmed = '1'; }")
     page.get_by_role("button", name="Se déconnecter").click()
     if wait:
         expect(page.get_by_text("Vous êtes déconnecté·e.")).to_be_visible()
@@ -205,7 +191,7 @@ def test_admin_reset_revokes_passkeys_and_signs_out(new_page, server):
     sign_in(page, server, "travailleur@terrain.test")
     create_passkey(page, server)
 
-    admin = without_service_worker(new_page(LAPTOP))
+    admin = new_page(LAPTOP)
     sign_in(admin, server, "admin@terrain.test")
     admin.goto(server.url + "/admin/")
     admin.get_by_role("link", name="Sophie Martin").click()
@@ -292,7 +278,7 @@ def test_cancelled_ceremonies_explain_in_french(new_page, server):
 
 
 def test_unsupported_browser_keeps_the_password(new_page, server):
-    page = without_service_worker(new_page())
+    page = new_page()
     page.context.add_init_script(NO_WEBAUTHN)
     page.goto(server.url + "/connexion")
     expect(page.get_by_text("Ce navigateur ne permet pas les clés d'accès")).to_be_visible()
