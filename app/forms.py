@@ -1,10 +1,9 @@
 """The base form: Flask-WTF with WTForms' French messages."""
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
-from wtforms import DecimalField
-from wtforms.widgets import TextInput
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -38,28 +37,31 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in items]
 
 
-class MoneyField(DecimalField):
-    """An amount in euros typed the French way: '1 234,50', '845,2 €' or '845.20'."""
-
-    widget = TextInput()  # type=number would refuse the French comma on many phones
+class MoneyField(StringField):
+    """An amount in euros typed the French way ("1 234,50", "845,2 €", "845.20"), kept as a
+    Decimal with two places; a blank field gives None."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("places", 2)
-        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
         super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
-        """Accept a comma as decimal separator, spaces and a euro sign."""
-        if valuelist:
-            raw = valuelist[0] or ""
-            for junk in (" ", "\u00a0", "\u202f", "€"):
-                raw = raw.replace(junk, "")
-            valuelist = [raw.replace(",", ".")]
-        super().process_formdata(valuelist)
-        if self.data is not None:
-            self.data = self.data.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        elif valuelist and valuelist[0]:
-            self.errors = list(self.process_errors)
+        """Accept a comma or a point, spaces and a euro sign; refuse more than cents."""
+        self.data = None
+        text = valuelist[0] if valuelist else ""
+        for junk in (" ", "\u00a0", "\u202f", "€"):
+            text = text.replace(junk, "")
+        if not text:
+            return
+        try:
+            value = Decimal(text.replace(",", "."))
+        except InvalidOperation as exc:
+            raise ValueError("Montant invalide : écrivez par exemple 450,50.") from exc
+        if not value.is_finite():
+            raise ValueError("Montant invalide : écrivez par exemple 450,50.")
+        if value.as_tuple().exponent < -2:
+            raise ValueError("Deux chiffres après la virgule au plus (les centimes).")
+        self.data = value.quantize(Decimal("0.01"))
 
     def _value(self):
         """Show the amount with a comma."""

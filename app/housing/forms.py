@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, IntegerField, SelectField, StringF
                      TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from app.forms import Form, choices
+from app.forms import Form, MoneyField, choices
 from app.housing.models import (APPLICATION_SOURCES, ARREARS_STEPS, CONTRACT_KINDS, DECISIONS,
                                 EXIT_DESTINATIONS, EXIT_REASONS, FLAT_KINDS, KIND_LABELS,
                                 PAYMENT_METHODS, WANTED_UNITS)
@@ -19,36 +19,6 @@ MONEY_KW = {"inputmode": "decimal", "autocomplete": "off"}
 
 def _blank(pairs: dict[str, str], label: str = "— Choisir —") -> list[tuple[str, str]]:
     return [("", label), *pairs.items()]
-
-
-class MoneyField(StringField):
-    """An amount in euros typed the French way ("1 234,50"), kept as a Decimal."""
-
-    def process_formdata(self, valuelist):
-        """Parse "450,50", "450.50", "1 234,50 €"; a blank field gives None."""
-        self.data = None
-        text = valuelist[0] if valuelist else ""
-        for junk in (" ", "\u00a0", "\u202f", "€"):
-            text = text.replace(junk, "")
-        if not text:
-            return
-        text = text.replace(",", ".")
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:
-            raise ValueError("Montant invalide : écrivez par exemple 450,50.") from exc
-        if not value.is_finite():
-            raise ValueError("Montant invalide : écrivez par exemple 450,50.")
-        if value.as_tuple().exponent < -2:
-            raise ValueError("Deux chiffres après la virgule au plus (les centimes).")
-        self.data = value
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is not None:
-            return f"{self.data:.2f}".replace(".", ",")
-        return ""
 
 
 class SurfaceField(StringField):

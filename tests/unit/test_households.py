@@ -522,4 +522,4 @@ def test_money_field_refuses_text_in_french(app):
 
     form = HouseholdEditForm(MultiDict({"name": "X", "resources_amount": "beaucoup"}))
     assert not form.validate()
-    assert "valeur décimale" in " ".join(form.resources_amount.errors)
+    assert "Montant invalide" in " ".join(form.resources_amount.errors)
