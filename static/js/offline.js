@@ -53,6 +53,13 @@
     banner.hidden = !text;
   }
 
+  // Many deliveries in a row ask for one count, not one each (a count reads the whole queue).
+  var countTimer = null;
+  function refreshCountSoon() {
+    clearTimeout(countTimer);
+    countTimer = setTimeout(refreshCount, 400);
+  }
+
   function refreshCount() {
     if (!user) return Promise.resolve(null);
     return ask({ type: "count", user: user }).then(function (state) {
@@ -89,7 +96,7 @@
       showBanner("Session expirée : reconnectez-vous pour envoyer les comptes rendus en attente.");
     }
     if (data.type === "outbox-rejected") {
-      refreshCount();
+      refreshCountSoon();
       var open = document.querySelector("[data-outbox-form]");
       if (open && open.querySelector("[data-client-id]").value === data.clientId &&
           open.unlockWithError) {
@@ -97,7 +104,7 @@
       }
     }
     if (data.type === "outbox-delivered") {
-      refreshCount();
+      refreshCountSoon();
       var form = document.querySelector("[data-outbox-form]");
       if (form && form.querySelector("[data-client-id]").value === data.clientId) {
         window.location.assign((data.body && data.body.url) || form.getAttribute("data-done-url"));
