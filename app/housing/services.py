@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
-from app.auth.models import Membership
+from app.auth.models import Membership, Team
 from app.auth.scoping import team_ids
 from app.extensions import db
-from app.households.models import Household
+from app.households.models import Enrolment, Household
 from app.housing import rules
 from app.housing.text import day_fr
 from app.housing.models import (APPLICATION_SOURCES, ARREARS_STEPS, CONTRACT_KINDS,
@@ -698,6 +698,16 @@ def withdraw(actor, application: Application, *, withdrawn_on: date | None,
     return application
 
 
+def _enrol(actor, household: Household, team_id: int, entry_date: date, now: datetime) -> None:
+    """The household now followed in the team's programme (its case file shows it)."""
+    if any(e.team_id == team_id and e.exit_date is None for e in household.enrolments):
+        return
+    team = db.session.get(Team, team_id)
+    household.enrolments.append(Enrolment(team_id=team_id, programme=team.programme,
+                                          entry_date=entry_date, updated_at=now,
+                                          updated_by_id=actor.id))
+
+
 def enter(actor, application: Application, *, flat: Flat | None, place: Place | None,
           kind: str, start_on: date | None, rent, charges, apl=None,
           term_months: int | None = None, glide_planned_on: date | None = None,
@@ -721,17 +731,15 @@ def enter(actor, application: Application, *, flat: Flat | None, place: Place | 
     try:
         if household is None:
             household = Household(team_id=application.team_id, name=application.name,
-                                  referent_id=referent_id)
-            if hasattr(household, "created_by_id"):
-                household.created_by_id = actor.id
+                                  referent_id=referent_id, created_by_id=actor.id,
+                                  created_at=now, updated_at=now)
+            household.refresh_search_text()
             db.session.add(household)
             db.session.flush()
-            refresh = getattr(household, "refresh_search_text", None)
-            if refresh is not None:
-                refresh()
             record("household.create", actor=actor, object_type="household",
                    object_id=household.id, team_id=household.team_id,
                    detail={"from": "admission"}, now=now)
+        _enrol(actor, household, application.team_id, start_on or today_paris(now), now)
         contract = _make_contract(actor, flat, place, household, kind, start_on, v, now)
         application.household_id = household.id
         application.entered_on = start_on

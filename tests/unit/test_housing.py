@@ -443,6 +443,10 @@ def test_admission_from_candidature_to_entry_creates_household_and_contract(work
     assert (h.name, h.team_id, h.referent_id) == ("Mme Diallo", team_a.id, worker.id)
     assert (a.status, a.entered_on, a.household_id, a.contract_id) == (
         "entree", date(2026, 2, 1), h.id, c.id)
+    # The case file shows the programme from the day of entry, and the name is searchable.
+    assert [(e.team_id, e.programme, e.entry_date) for e in h.enrolments] == [
+        (team_a.id, team_a.programme, date(2026, 2, 1))]
+    assert "diallo" in h.search_text
     assert flat.status == "occupe"
     assert "déjà entré" in str(error_of(lambda: services.withdraw(
         worker, a, withdrawn_on=date(2026, 2, 2), reason="x", now=at(2026, 2, 2))))
@@ -577,3 +581,4 @@ def test_vacancy_per_flat_and_month(worker, team_a, flat, family):
     assert row.months[:4] == [22, 0, 11, 5] and row.total == 38
     assert [(g.start, g.days, g.ongoing) for g in row.gaps] == [
         (date(2026, 1, 10), 22, False), (date(2026, 3, 21), 16, True)]
+
