@@ -38,23 +38,28 @@ def create_app(config: dict | type | None = None) -> Flask:
     nav.init_app(app)
 
     from app.admin.views import bp as admin_bp
+    from app.alerts.views import bp as alerts_bp
     from app.auth.passkey_views import bp as passkeys_bp
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
     from app.households.views import bp as households_bp
     from app.housing.views import bp as housing_bp
     from app.inventories.views import bp as inventories_bp
+    from app.permanences.views import bp as permanences_bp
     from app.pwa.views import bp as pwa_bp
     from app.visits.views import bp as visits_bp
 
     for bp in (core_bp, auth_bp, passkeys_bp, admin_bp, households_bp, housing_bp,
-               visits_bp, inventories_bp, pwa_bp):
+               visits_bp, inventories_bp, permanences_bp, alerts_bp, pwa_bp):
         app.register_blueprint(bp)
 
     _register_errors(app)
     from app.cli import register_cli
 
     register_cli(app)
+    from app.alerts import scheduler
+
+    scheduler.init_app(app)
     return app
 
 

@@ -52,6 +52,12 @@ class Config:
     PASSKEY_RP_NAME = "Terrain"
     #: A passkey ceremony must finish within this time; each challenge serves once.
     PASSKEY_CHALLENGE_TTL = timedelta(minutes=5)
+    #: Alerts: run the scheduler in a thread of the server process (the embedded default);
+    #: production sets TERRAIN_ALERTS_IN_PROCESS=0 and runs `flask alerts run` on its own.
+    ALERTS_SCHEDULER_IN_PROCESS = os.environ.get("TERRAIN_ALERTS_IN_PROCESS", "1") == "1"
+    ALERTS_INTERVAL_SECONDS = int(os.environ.get("TERRAIN_ALERTS_INTERVAL", "300"))
+    #: VAPID "sub" claim (a mailto: or https: URL); default: mailto: MAIL_FROM.
+    VAPID_SUBJECT = os.environ.get("TERRAIN_VAPID_SUBJECT")
 
 
 class TestConfig(Config):
@@ -63,6 +69,7 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret"
+    ALERTS_SCHEDULER_IN_PROCESS = False
 
 
 def finalize(app) -> None:

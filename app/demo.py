@@ -304,8 +304,15 @@ def load(now: datetime) -> dict[str, int]:
     from app.housing.demo import load as load_housing
 
     added.update(load_housing(now, teams, users))
+    from app.permanences.demo import load as load_permanences
+
+    added.update({f"permanence_{k}": v for k, v in load_permanences(now, teams, users).items()})
     added["passkeys"] = _demo_passkeys(users, now)
     db.session.commit()
+    # The alert centre shows the deadlines of the data above at once (no push is sent).
+    from app.alerts.services import run_pass
+
+    added["alerts"] = run_pass(now, sender=None).created
     return added
 
 

@@ -7,6 +7,13 @@ from app.households.models import (Barrier, Enrolment, Goal, GoalStep, Household
 from app.housing.models import (AdmissionDecision, Application, ArrearsStep,  # noqa: F401
                                 Contract, Flat, Payment, Place, Renewal, RentTerms)
 from app.visits.models import ReportConflict, Visit, VisitReport, visit_worker  # noqa: F401
+from app.permanences.models import (Aid, AidCriterion, Arrival, Closure,  # noqa: F401
+                                    DropInPerson, DropInSession, Dysfunction, Intake,
+                                    Orientation, Partner, PermanenceSettings, ScheduleNeed,
+                                    SessionNeed, SessionSchedule, Shift, ShiftCall,
+                                    VolunteerProfile, VulnerabilityCriterion, intake_criterion)
 from app.inventories.models import (Inventory, InventoryItem, InventoryPhoto,  # noqa: F401
                                     InventoryRoom, InventoryTemplate, KeySet, MeterReading,
                                     Signature)
+from app.alerts.models import (Alert, AlertSetting, Notification, PushPreference,  # noqa: F401
+                               PushSubscription)

@@ -200,3 +200,44 @@ def partner(team: Team, name: str | None = None, kind: str = "pass", **kw):
     db.session.add(row)
     db.session.commit()
     return row
+
+
+# -- Alerts -----------------------------------------------------------------------------------
+
+
+def report(visit, author: User, **kw):
+    """A written report for `visit` (the visit becomes "faite")."""
+    import uuid
+
+    from app.timeutil import utcnow
+    from app.visits.models import VisitReport
+
+    row = VisitReport(visit_id=visit.id, client_id=str(uuid.uuid4()), payload_hash="0" * 64,
+                      author_id=author.id, written_at=kw.pop("written_at", utcnow()), **kw)
+    visit.status = "faite"
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def enrolment(household, entry_date, exit_date=None):
+    """`household` followed by its team from `entry_date`."""
+    from app.households.models import Enrolment
+
+    row = Enrolment(household_id=household.id, team_id=household.team_id,
+                    programme=household.team.programme, entry_date=entry_date,
+                    exit_date=exit_date)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def push_subscription(owner: User, endpoint: str, p256dh: str = "B" * 87, auth: str = "A" * 22):
+    """A device subscribed to push for `owner`."""
+    from app.alerts.models import PushSubscription
+
+    row = PushSubscription(user_id=owner.id, endpoint=endpoint, p256dh=p256dh, auth=auth,
+                           device="Android, Chrome")
+    db.session.add(row)
+    db.session.commit()
+    return row

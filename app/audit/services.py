@@ -113,6 +113,16 @@ ACTION_LABELS = {
     "partner.create": "Partenaire ajouté à l'annuaire",
     "partner.update": "Partenaire modifié dans l'annuaire",
     "dysfunction.create": "Dysfonctionnement signalé (anonyme)",
+    "alerts.view": "Alertes consultées",
+    "alert.acknowledge": "Alerte marquée comme vue",
+    "alert.reopen": "Alerte remise dans la liste",
+    "alert.snooze": "Alerte reportée",
+    "alert.assign": "Alerte confiée",
+    "alert.settings": "Délais des alertes modifiés",
+    "push.subscribe": "Notifications activées sur un appareil",
+    "push.unsubscribe": "Notifications désactivées sur un appareil",
+    "push.test": "Notification d'essai envoyée",
+    "push.preferences": "Préférences de notification modifiées",
 }
 
 

@@ -36,6 +36,10 @@ def home():
         ctx["overview"] = queries.team_overview(user)
     if user.has_role("volunteer"):
         ctx["coordinators"] = queries.coordinators_of(user)
+    if user.has_role("volunteer", *CASE_ROLES):  # permanences: shifts, calls, today's queue
+        from app.permanences.queries import home_for
+
+        ctx["perm_home"] = home_for(user, utcnow())
     if user.is_admin:
         ctx["admin_counts"] = queries.admin_counts(utcnow())
     return render_template("core/home.html", **ctx)

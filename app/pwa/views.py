@@ -13,7 +13,7 @@ from app.assets import asset
 
 bp = Blueprint("pwa", __name__)
 
-SOURCES = ("setup.js", "pages.js", "outbox.js", "sw.js")
+SOURCES = ("setup.js", "pages.js", "outbox.js", "push.js", "sw.js")
 #: Static files precached at install (the app shell); vendored Workbox comes by importScripts.
 PRECACHE = ("css/terrain.css", "js/app.js", "js/offline.js", "js/terrain-db.js", "js/inventory.js",
             "vendor/htmx-2.0.11/htmx.min.js", "icons/sprite.svg", "icons/favicon.svg",
@@ -43,7 +43,8 @@ def build_worker() -> tuple[str, str]:
                              + "".join(sources).encode()).hexdigest()[:12]
     settings = {"version": version, "precache": precache, "offline": url_for("pwa.offline"),
                 "workbox": url_for("static", filename="vendor/workbox-7.4.1/"),
-                "db": url_for("static", filename="js/terrain-db.js")}
+                "db": url_for("static", filename="js/terrain-db.js"),
+                "alerts": url_for("alerts.index"), "icon": asset("icons/icon-192.png")}
     script = f"self.TERRAIN = {json.dumps(settings)};\n" + "\n".join(sources)
     current_app.extensions["terrain_sw"] = (script, version)
     return script, version

@@ -1,0 +1,381 @@
+"""The alert rules: a registry of functions that turn the data of a day into alert candidates.
+
+A rule is a function `(ctx) -> Iterable[Candidate]` registered with `@rule(...)`. It reads the
+data through the features' own queries, never calls the clock (`ctx.today`, `ctx.now`), and
+reads its team's lead time with `ctx.lead(team_id, code)`. A feature that does not exist yet
+(ASLL measures, fiches de lien) plugs in later by registering more rules in the same way.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import exists, func, not_, or_, select
+
+from app.auth.models import Membership, Team, User
+from app.extensions import db
+from app.housing.text import day_fr
+from app.timeutil import PARIS, today_paris
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a rule says must be seen, for whom, by when."""
+
+    rule: str
+    object_type: str  #: contract, visit, household, session
+    object_id: int
+    team_id: int
+    due_on: date
+    label: str  #: French, may name a household: shown only in the app, never pushed
+    urgency: str  #: urgent, soon, later
+    stage: str  #: a new stage re-opens an acknowledged alert and notifies again
+    recipients: tuple[int, ...]
+    household_id: int | None = None
+
+    def key(self, recipient: int) -> str:
+        """The alert's unique key for one recipient."""
+        return f"{self.rule}:{self.object_type}:{self.object_id}:{self.due_on.isoformat()}:{recipient}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule and how its pushes travel."""
+
+    code: str
+    label: str  #: French, for preferences and filters
+    default_lead: int
+    unit: str  #: "jours" or "heures"
+    hint: str  #: French: what the lead time means
+    ttl: int  #: seconds a push service keeps the message for an offline phone
+    push_urgency: str  #: Web Push Urgency header: very-low, low, normal, high
+    fn: Callable = field(compare=False)
+
+
+RULES: dict[str, Rule] = {}
+PUSH_URGENCY_RANK = {"very-low": 0, "low": 1, "normal": 2, "high": 3}
+
+
+def rule(code: str, label: str, *, default_lead: int, unit: str = "jours", hint: str,
+         ttl: int, push_urgency: str = "normal"):
+    """Register a rule function under `code`."""
+
+    def decorator(fn):
+        RULES[code] = Rule(code, label, default_lead, unit, hint, ttl, push_urgency, fn)
+        return fn
+
+    return decorator
+
+
+class Context:
+    """What every rule of one pass shares: the day, the instant, lead times, coordinators."""
+
+    def __init__(self, today: date, now: datetime, leads: dict[tuple[int, str], int] | None = None):
+        self.today = today
+        self.now = now
+        self._leads = leads or {}
+        self._cache: dict[str, object] = {}
+
+    def lead(self, team_id: int, code: str) -> int:
+        """The team's lead time for a rule, else the rule's default."""
+        return self._leads.get((team_id, code), RULES[code].default_lead)
+
+    def max_lead(self, code: str) -> int:
+        """The longest lead time any team set for a rule (to bound a query)."""
+        values = [v for (_, c), v in self._leads.items() if c == code]
+        return max(values + [RULES[code].default_lead])
+
+    def cached(self, name: str, load: Callable):
+        """Load something once per pass (e.g. the housing deadlines shared by four rules)."""
+        if name not in self._cache:
+            self._cache[name] = load()
+        return self._cache[name]
+
+    def team_ids(self) -> list[int]:
+        """Every team (the scheduler works for all of them)."""
+        return self.cached("teams", lambda: list(db.session.scalars(select(Team.id))))
+
+    def coordinators(self, team_id: int) -> tuple[int, ...]:
+        """Active coordinators of a team, who get the alerts nobody else holds."""
+        def load():
+            out: dict[int, list[int]] = {}
+            rows = db.session.execute(select(Membership.team_id, Membership.user_id)
+                                      .join(User, User.id == Membership.user_id)
+                                      .where(Membership.role == "coordinator",
+                                             User.active.is_(True)))
+            for team, user in rows:
+                out.setdefault(team, []).append(user)
+            return out
+        return tuple(sorted(self.cached("coordinators", load).get(team_id, ())))
+
+    def case_members(self) -> dict[int, set[int]]:
+        """Active users holding a case role, by team (recipients must still be in the team)."""
+        def load():
+            out: dict[int, set[int]] = {}
+            rows = db.session.execute(select(Membership.team_id, Membership.user_id)
+                                      .join(User, User.id == Membership.user_id)
+                                      .where(Membership.role.in_(("coordinator", "worker")),
+                                             User.active.is_(True)))
+            for team, user in rows:
+                out.setdefault(team, set()).add(user)
+            return out
+        return self.cached("case_members", load)
+
+    def holders(self, team_id: int, people: Iterable[int | None]) -> tuple[int, ...]:
+        """Those of `people` still working in the team, else the team's coordinators."""
+        members = self.case_members().get(team_id, set())
+        kept = tuple(sorted({p for p in people if p is not None and p in members}))
+        return kept or self.coordinators(team_id)
+
+
+def evaluate(ctx: Context) -> list[Candidate]:
+    """Every rule's candidates for this pass."""
+    import time as _t
+
+    out: list[Candidate] = []
+    ctx.timings = {}
+    for r in RULES.values():
+        start = _t.perf_counter()
+        out.extend(r.fn(ctx))
+        ctx.timings[r.code] = _t.perf_counter() - start
+    return out
+
+
+def countdown_stage(days_left: int, lead: int, steps: Iterable[int] = ()) -> str | None:
+    """The stage of a deadline `days_left` away: None before the lead time, "jN" for the
+    smallest step N at or above `days_left`, "jour" on the day, "depasse" after it."""
+    if days_left > lead:
+        return None
+    if days_left < 0:
+        return "depasse"
+    if days_left == 0:
+        return "jour"
+    marks = sorted({s for s in steps if s <= lead} | {lead})
+    return f"j{next(m for m in marks if m >= days_left)}"
+
+
+def countdown_urgency(days_left: int, urgent_within: int = 7, soon_within: int = 30) -> str:
+    """Overdue or within a week: urgent; within a month: soon; else later."""
+    if days_left <= urgent_within:
+        return "urgent"
+    return "soon" if days_left <= soon_within else "later"
+
+
+# -- Housing (app/housing/queries.deadlines) --------------------------------------------------
+
+
+def _housing(ctx: Context, kind: str):
+    from app.housing.queries import deadlines
+
+    every = ctx.cached("housing", lambda: deadlines(ctx.team_ids(), ctx.today))
+
+    def load():
+        ids = sorted({d.household_id for d in every})
+        H = _household()
+        out = {}
+        for i in range(0, len(ids), 500):
+            out.update(db.session.execute(select(H.id, H.referent_id)
+                                          .where(H.id.in_(ids[i:i + 500]))).all())
+        return out
+
+    referents = ctx.cached("referents", load)
+    return [(d, referents.get(d.household_id)) for d in every if d.kind == kind]
+
+
+def _household():
+    from app.households.models import Household
+
+    return Household
+
+
+def _countdown(ctx: Context, code: str, kind: str, steps=()):
+    for d, referent in _housing(ctx, kind):
+        left = d.days_left(ctx.today)
+        stage = countdown_stage(left, ctx.lead(d.team_id, code), steps)
+        if stage is None:
+            continue
+        yield Candidate(code, "contract", d.contract_id, d.team_id, d.due_on, d.label[:300],
+                        countdown_urgency(left), stage, ctx.holders(d.team_id, [referent]),
+                        d.household_id)
+
+
+@rule("lease_end", "Fin de sous-location", default_lead=60,
+      hint="jours avant la fin (rappels à J-60, J-30 et J-7)", ttl=24 * 3600)
+def lease_end(ctx: Context):
+    """A running contract's term comes (J-60, J-30, J-7), with whether renewals remain."""
+    return _countdown(ctx, "lease_end", "contract_end", steps=(60, 30, 7))
+
+
+@rule("renewal_decision", "Décision de renouvellement", default_lead=15,
+      hint="jours avant la date de décision", ttl=24 * 3600)
+def renewal_decision(ctx: Context):
+    """The renewal decision (a month before the end) comes while a renewal remains."""
+    return _countdown(ctx, "renewal_decision", "renewal_decision", steps=(7,))
+
+
+@rule("glide", "Glissement du bail", default_lead=30,
+      hint="jours avant la date de glissement prévue", ttl=24 * 3600)
+def glide(ctx: Context):
+    """A bail glissant's planned glide date comes."""
+    return _countdown(ctx, "glide", "glide", steps=(7,))
+
+
+@rule("arrears", "Impayé de plus d'un mois", default_lead=0,
+      hint="jours d'impayé avant l'alerte (0 : dès que plus d'un mois est dû)",
+      ttl=24 * 3600)
+def arrears(ctx: Context):
+    """Rent unpaid for more than a month's share."""
+    for d, referent in _housing(ctx, "arrears"):
+        if (ctx.today - d.due_on).days < ctx.lead(d.team_id, "arrears"):
+            continue
+        yield Candidate("arrears", "contract", d.contract_id, d.team_id, d.due_on, d.label[:300],
+                        "urgent", "impaye", ctx.holders(d.team_id, [referent]), d.household_id)
+
+
+# -- Visits -----------------------------------------------------------------------------------
+
+
+def _visit_workers(visit_ids: list[int]) -> dict[int, list[int]]:
+    from app.visits.models import visit_worker
+
+    out: dict[int, list[int]] = {}
+    for i in range(0, len(visit_ids), 500):
+        rows = db.session.execute(select(visit_worker.c.visit_id, visit_worker.c.user_id)
+                                  .where(visit_worker.c.visit_id.in_(visit_ids[i:i + 500])))
+        for visit, user in rows:
+            out.setdefault(visit, []).append(user)
+    return out
+
+
+@rule("visit_tomorrow", "Visite le lendemain", default_lead=1,
+      hint="jours avant la visite (1 : la veille)", ttl=12 * 3600)
+def visit_tomorrow(ctx: Context):
+    """A planned visit tomorrow (or within the team's lead days)."""
+    from app.visits.models import Visit
+
+    Household = _household()
+    last = ctx.today + timedelta(days=ctx.max_lead("visit_tomorrow"))
+    rows = db.session.execute(
+        select(Visit.id, Visit.team_id, Visit.day, Visit.at, Visit.purpose, Visit.household_id,
+               Household.name).join(Household, Household.id == Visit.household_id)
+        .where(Visit.status == "prevue", Visit.day > ctx.today, Visit.day <= last)).all()
+    workers = _visit_workers([r.id for r in rows])
+    for r in rows:
+        left = (r.day - ctx.today).days
+        if left > ctx.lead(r.team_id, "visit_tomorrow"):
+            continue
+        when = "demain" if left == 1 else f"le {day_fr(r.day)}"
+        hour = f" à {r.at.strftime('%H h %M')}" if r.at else ""
+        yield Candidate("visit_tomorrow", "visit", r.id, r.team_id, r.day,
+                        f"Visite {when}{hour} : {r.name} — {r.purpose}"[:300],
+                        "soon", "veille", ctx.holders(r.team_id, workers.get(r.id, [])),
+                        r.household_id)
+
+
+def visit_moment(day: date, at: time | None) -> datetime:
+    """When a visit happened, as naive UTC (the end of its day when it had no time)."""
+    local = datetime.combine(day, at or time(23, 59), tzinfo=PARIS)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+@rule("report_missing", "Compte rendu manquant", default_lead=48, unit="heures",
+      hint="heures après la visite sans compte rendu", ttl=24 * 3600)
+def report_missing(ctx: Context):
+    """A visit whose day has passed, still without a report after the lead hours (48 h)."""
+    from app.visits.models import Visit, VisitReport
+
+    Household = _household()
+    latest_day = today_paris(ctx.now - timedelta(hours=_min_lead(ctx, "report_missing")))
+    rows = db.session.execute(
+        select(Visit.id, Visit.team_id, Visit.day, Visit.at, Visit.purpose, Visit.household_id,
+               Household.name).join(Household, Household.id == Visit.household_id)
+        # "faite" comes with the report (visits.services); a visit still "prevue" once its
+        # day has passed is one whose report is missing, as on "Aujourd'hui".
+        .where(Visit.status == "prevue", Visit.day <= latest_day,
+               not_(exists().where(VisitReport.visit_id == Visit.id)))).all()
+    workers = _visit_workers([r.id for r in rows])
+    for r in rows:
+        hours = ctx.lead(r.team_id, "report_missing")
+        if ctx.now < visit_moment(r.day, r.at) + timedelta(hours=hours):
+            continue
+        yield Candidate("report_missing", "visit", r.id, r.team_id, r.day,
+                        f"Compte rendu à écrire : visite du {day_fr(r.day)} chez {r.name}"[:300],
+                        "urgent", "manquant", ctx.holders(r.team_id, workers.get(r.id, [])),
+                        r.household_id)
+
+
+@rule("not_seen", "Ménage sans visite", default_lead=30,
+      hint="jours sans visite (avec compte rendu) avant l'alerte", ttl=24 * 3600,
+      push_urgency="low")
+def not_seen(ctx: Context):
+    """A followed household not seen (a visit with a report) for N days (default 30)."""
+    from app.households.models import Enrolment
+    from app.visits.models import Visit, VisitReport
+
+    Household = _household()
+    seen = (select(Visit.household_id, func.max(Visit.day).label("last"))
+            .join(VisitReport, VisitReport.visit_id == Visit.id)
+            .where(Visit.day <= ctx.today).group_by(Visit.household_id).subquery())
+    running = exists().where(Enrolment.household_id == Household.id,
+                             or_(Enrolment.exit_date.is_(None), Enrolment.exit_date > ctx.today))
+    any_enrolment = exists().where(Enrolment.household_id == Household.id)
+    rows = db.session.execute(
+        select(Household.id, Household.team_id, Household.name, Household.referent_id,
+               Household.created_at, seen.c.last)
+        .outerjoin(seen, seen.c.household_id == Household.id)
+        .where(or_(running, not_(any_enrolment)),
+               or_(seen.c.last.is_(None),
+                   seen.c.last <= ctx.today - timedelta(days=_min_lead(ctx, "not_seen"))))).all()
+    for r in rows:
+        lead = ctx.lead(r.team_id, "not_seen")
+        since = r.last or today_paris(r.created_at)
+        due = since + timedelta(days=lead)
+        if due > ctx.today:
+            continue
+        text = (f"{r.name} : pas de visite avec compte rendu depuis le {day_fr(r.last)}"
+                if r.last else f"{r.name} : aucune visite avec compte rendu depuis son arrivée")
+        yield Candidate("not_seen", "household", r.id, r.team_id, due, text[:300], "soon",
+                        f"j{lead}", ctx.holders(r.team_id, [r.referent_id]), r.id)
+
+
+def _min_lead(ctx: Context, code: str) -> int:
+    values = [v for (_, c), v in ctx._leads.items() if c == code]
+    return min(values + [RULES[code].default_lead])
+
+
+# -- Permanences (app/permanences/queries) -----------------------------------------------------
+
+try:
+    from app.permanences.queries import shifts_needing_reminder, understaffed_sessions
+except ImportError:  # the permanences feature is not installed: its two rules are absent
+    shifts_needing_reminder = understaffed_sessions = None
+
+
+if shifts_needing_reminder is not None:
+
+    @rule("shift_tomorrow", "Créneau de permanence le lendemain", default_lead=1,
+          hint="jour avant le créneau (la veille)", ttl=12 * 3600)
+    def shift_tomorrow(ctx: Context):
+        """A volunteer's or worker's permanence shift tomorrow."""
+        for s in shifts_needing_reminder(ctx.today):
+            hour = s.starts_at.strftime("%H h %M") if s.starts_at else ""
+            yield Candidate("shift_tomorrow", "session", s.session_id, s.team_id, s.day,
+                            f"Votre créneau de permanence demain à {hour} ({s.role_label}), "
+                            f"{s.place}"[:300], "soon", "veille", (s.user_id,))
+
+    @rule("understaffed", "Permanence en manque de bénévoles", default_lead=48, unit="heures",
+          hint="heures avant la séance", ttl=6 * 3600, push_urgency="high")
+    def understaffed(ctx: Context):
+        """An open session within the lead hours (48 h) short of people, or newcomers only."""
+        for g in understaffed_sessions(ctx.now, hours=ctx.max_lead("understaffed")):
+            if g.start_utc > ctx.now + timedelta(hours=ctx.lead(g.team_id, "understaffed")):
+                continue
+            missing = ", ".join(f"{n} {label.lower()}" for label, n in g.missing)
+            hour = g.starts_at.strftime("%H h %M") if g.starts_at else ""
+            text = f"Permanence du {day_fr(g.day)} à {hour} : "
+            text += f"il manque {missing}" if missing else "seulement des nouveaux bénévoles"
+            if missing and g.newcomers_only:
+                text += " ; seulement des nouveaux bénévoles"
+            yield Candidate("understaffed", "session", g.session_id, g.team_id, g.day, text[:300],
+                            "urgent", "manque", ctx.coordinators(g.team_id))

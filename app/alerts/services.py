@@ -1,0 +1,423 @@
+"""Writes: the scheduler pass (rules -> alerts -> notifications -> pushes), actions on an
+alert, push subscriptions, preferences and team lead times."""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import delete, select, update
+
+from app.alerts import push, rules
+from app.alerts.models import (Alert, AlertSetting, Notification, PushPreference,
+                               PushSubscription)
+from app.audit.services import record
+from app.extensions import db
+from app.timeutil import PARIS, to_paris, today_paris
+
+MAX_ATTEMPTS = 5
+RETRY_AFTER = timedelta(minutes=10)
+CHUNK = 500
+
+
+class AlertError(ValueError):
+    """A refused action on an alert (French message)."""
+
+
+# -- The pass ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PassResult:
+    """What one scheduler pass did."""
+
+    candidates: int = 0
+    created: int = 0
+    updated: int = 0
+    resolved: int = 0
+    queued: int = 0
+    pushes: int = 0  #: push requests answered 2xx
+    gone: int = 0  #: subscriptions deleted (404/410)
+    timings: dict = field(default_factory=dict)
+
+
+Sender = Callable[[PushSubscription, dict, int, str], int]
+
+
+def _insert_ignore(model, rows: list[dict]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL): the unique key decides."""
+    if not rows:
+        return
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for i in range(0, len(rows), CHUNK):
+        db.session.execute(insert(model).on_conflict_do_nothing(), rows[i:i + CHUNK])
+
+
+def leads() -> dict[tuple[int, str], int]:
+    """Every team's lead times that differ from the defaults."""
+    return {(s.team_id, s.rule): s.lead for s in db.session.scalars(select(AlertSetting))}
+
+
+def run_pass(now: datetime, sender: Sender | None = push.send, deliver: bool = True) -> PassResult:
+    """One scheduler pass: evaluate the rules, sync the alerts, queue and send notifications.
+
+    Safe to run in several processes at once: alerts and notifications are inserted by unique
+    key and a notification is claimed by one scheduler before it is sent.
+    """
+    import time as _t
+
+    result = PassResult()
+    start = _t.perf_counter()
+    ctx = rules.Context(today_paris(now), now, leads())
+    candidates = rules.evaluate(ctx)
+    db.session.rollback()  # end the read transaction before writing
+    result.candidates = len(candidates)
+    result.timings["rules"] = _t.perf_counter() - start
+    result.timings["by_rule"] = ctx.timings
+    sync_alerts(candidates, now, result)
+    result.timings["sync"] = _t.perf_counter() - start
+    result.queued = queue_notifications(now)
+    result.timings["queue"] = _t.perf_counter() - start
+    if deliver and sender is not None:
+        deliver_pending(now, sender, result)
+    result.timings["total"] = _t.perf_counter() - start
+    return result
+
+
+def sync_alerts(candidates: Iterable[rules.Candidate], now: datetime,
+                result: PassResult | None = None) -> None:
+    """Make the alert table match the rules: new causes inserted, changed ones updated,
+    acknowledged ones re-opened at a new stage, vanished causes resolved."""
+    result = result or PassResult()
+    wanted: dict[str, tuple[rules.Candidate, int]] = {}
+    for c in candidates:
+        for user_id in c.recipients:
+            wanted[c.key(user_id)] = (c, user_id)
+    live = {row.key: row for row in db.session.execute(
+        select(Alert.id, Alert.key, Alert.stage, Alert.label, Alert.urgency, Alert.state)
+        .where(Alert.state != "resolved"))}
+    fresh = [k for k in wanted if k not in live]
+    # Causes back after being resolved (a visit planned again on the same day): re-open.
+    reopen = []
+    for i in range(0, len(fresh), CHUNK):
+        reopen += db.session.execute(select(Alert.id, Alert.key)
+                                     .where(Alert.key.in_(fresh[i:i + CHUNK]))).all()
+    reopened = {k for _, k in reopen}
+    rows = []
+    for k in fresh:
+        if k in reopened:
+            continue
+        c, user_id = wanted[k]
+        rows.append({"key": k, "rule": c.rule, "team_id": c.team_id,
+                     "object_type": c.object_type, "object_id": c.object_id,
+                     "household_id": c.household_id, "due_on": c.due_on, "label": c.label,
+                     "urgency": c.urgency, "stage": c.stage, "user_id": user_id,
+                     "state": "open", "created_at": now, "updated_at": now})
+    _insert_ignore(Alert, rows)
+    result.created = len(rows)
+    changes = []
+    for alert_id, k in reopen:
+        c, _ = wanted[k]
+        changes.append({"b_id": alert_id, "state": "open", "resolved_at": None,
+                        "stage": c.stage, "label": c.label, "urgency": c.urgency,
+                        "updated_at": now})
+    for k, row in live.items():
+        if k not in wanted:
+            continue
+        c, _ = wanted[k]
+        if (row.stage, row.label, row.urgency) != (c.stage, c.label, c.urgency):
+            state = "open" if row.stage != c.stage else row.state
+            changes.append({"b_id": row.id, "state": state, "resolved_at": None,
+                            "stage": c.stage, "label": c.label, "urgency": c.urgency,
+                            "updated_at": now})
+    if changes:
+        from sqlalchemy import bindparam
+
+        stmt = (update(Alert.__table__).where(Alert.__table__.c.id == bindparam("b_id"))
+                .values(state=bindparam("state"), resolved_at=bindparam("resolved_at"),
+                        stage=bindparam("stage"), label=bindparam("label"),
+                        urgency=bindparam("urgency"), updated_at=bindparam("updated_at")))
+        db.session.execute(stmt, changes)
+    result.updated = len(changes)
+    gone = [row.id for k, row in live.items() if k not in wanted]
+    for i in range(0, len(gone), CHUNK):
+        db.session.execute(update(Alert).where(Alert.id.in_(gone[i:i + CHUNK]),
+                                               Alert.state != "resolved")
+                           .values(state="resolved", resolved_at=now, updated_at=now))
+    result.resolved = len(gone)
+    db.session.commit()
+
+
+def preference(user_id: int) -> PushPreference:
+    """A person's preferences (defaults when never saved; not added to the session)."""
+    pref = db.session.scalar(select(PushPreference).where(PushPreference.user_id == user_id))
+    return pref or PushPreference(user_id=user_id, muted_rules=[], quiet_start=time(20, 0),
+                                  quiet_end=time(8, 0), digest=False, digest_at=time(8, 0))
+
+
+def in_quiet_hours(pref: PushPreference, at: datetime) -> bool:
+    """Whether `at` (naive UTC) falls in the person's quiet hours (Paris time)."""
+    if pref.quiet_start is None or pref.quiet_end is None or pref.quiet_start == pref.quiet_end:
+        return False
+    clock = to_paris(at).time()
+    if pref.quiet_start < pref.quiet_end:
+        return pref.quiet_start <= clock < pref.quiet_end
+    return clock >= pref.quiet_start or clock < pref.quiet_end
+
+
+def _next_paris(at: datetime, clock: time) -> datetime:
+    """The next instant (naive UTC) at or after `at` when Paris shows `clock`."""
+    local = to_paris(at)
+    target = datetime.combine(local.date(), clock, tzinfo=PARIS)
+    if target < local:
+        target = datetime.combine(local.date() + timedelta(days=1), clock, tzinfo=PARIS)
+    from datetime import UTC
+
+    return target.astimezone(UTC).replace(tzinfo=None)
+
+
+def deliver_after(pref: PushPreference, urgent: bool, now: datetime) -> datetime:
+    """When a notification may go: urgent at once; otherwise at the digest hour when the person
+    chose a digest, else at the end of the quiet hours, else now."""
+    if urgent:
+        return now
+    if pref.digest:
+        return _next_paris(now, pref.digest_at)
+    if in_quiet_hours(pref, now):
+        return _next_paris(now, pref.quiet_end)
+    return now
+
+
+def queue_notifications(now: datetime) -> int:
+    """Queue one notification per open alert stage and holder (unique key), respecting
+    snoozes, muted kinds, quiet hours and the digest choice."""
+    today = today_paris(now)
+    rows = db.session.execute(
+        select(Alert.id, Alert.key, Alert.stage, Alert.user_id, Alert.rule, Alert.urgency,
+               Alert.notified, Alert.snoozed_until)
+        .where(Alert.state == "open", Alert.user_id.is_not(None))).all()
+    todo = []
+    for r in rows:
+        if r.snoozed_until and r.snoozed_until > today:
+            continue
+        round_ = f"r{r.snoozed_until.isoformat()}" if r.snoozed_until else ""
+        nkey = f"{r.key}|{r.stage}{round_}|{r.user_id}"
+        if nkey != r.notified:
+            todo.append((r, nkey))
+    if not todo:
+        db.session.rollback()
+        return 0
+    prefs = {p.user_id: p for p in db.session.scalars(
+        select(PushPreference).where(PushPreference.user_id.in_({r.user_id for r, _ in todo})))}
+    default = preference(0)
+    out = []
+    for r, nkey in todo:
+        pref = prefs.get(r.user_id) or default
+        urgent = r.urgency == "urgent"
+        out.append({"key": nkey, "user_id": r.user_id, "alert_id": r.id, "rule": r.rule,
+                    "urgent": urgent,
+                    "status": "muted" if r.rule in (pref.muted_rules or []) else "pending",
+                    "deliver_after": deliver_after(pref, urgent, now), "attempts": 0,
+                    "created_at": now})
+    _insert_ignore(Notification, out)
+    from sqlalchemy import bindparam
+
+    db.session.execute(update(Alert.__table__).where(Alert.__table__.c.id == bindparam("b_id"))
+                       .values(notified=bindparam("n")),
+                       [{"b_id": r.id, "n": nkey} for r, nkey in todo])
+    db.session.commit()
+    return len(out)
+
+
+def deliver_pending(now: datetime, sender: Sender, result: PassResult | None = None) -> int:
+    """Claim each person's due notifications (one scheduler wins each) and send one push per
+    device saying how many there are."""
+    result = result or PassResult()
+    users = list(db.session.scalars(
+        select(Notification.user_id).where(Notification.status == "pending",
+                                           Notification.deliver_after <= now).distinct()))
+    db.session.rollback()
+    for user_id in users:
+        token = secrets.token_hex(16)
+        db.session.execute(update(Notification)
+                           .where(Notification.user_id == user_id,
+                                  Notification.status == "pending",
+                                  Notification.deliver_after <= now)
+                           .values(status="sending", claim=token))
+        db.session.commit()
+        claimed = list(db.session.scalars(select(Notification).where(Notification.claim == token)))
+        if not claimed:
+            continue
+        pref = preference(user_id)
+        digest = pref.digest and not any(n.urgent for n in claimed)
+        kinds = [rules.RULES[n.rule] for n in claimed if n.rule in rules.RULES]
+        ttl = min((k.ttl for k in kinds), default=24 * 3600)
+        urgency = max((k.push_urgency for k in kinds), key=rules.PUSH_URGENCY_RANK.get,
+                      default="normal")
+        if any(n.urgent for n in claimed):
+            urgency = "high"
+        status, sent = _send_to_devices(user_id, push.payload(len(claimed), digest), ttl,
+                                        urgency, sender, now, result)
+        if status == "retry":
+            for n in claimed:
+                n.attempts += 1
+                n.status = "failed" if n.attempts >= MAX_ATTEMPTS else "pending"
+                n.claim = None
+                n.deliver_after = now + RETRY_AFTER
+        else:
+            db.session.execute(update(Notification).where(Notification.claim == token)
+                               .values(status=status, sent_at=now if status == "sent" else None),
+                               execution_options={"synchronize_session": False})
+        db.session.commit()
+    return result.pushes
+
+
+def _send_to_devices(user_id: int, data: dict, ttl: int, urgency: str, sender: Sender,
+                     now: datetime, result: PassResult) -> tuple[str, int]:
+    """Send to each device of a person; delete the ones the push service says are gone."""
+    subs = list(db.session.scalars(select(PushSubscription)
+                                   .where(PushSubscription.user_id == user_id)))
+    db.session.commit()  # no transaction held open during network calls
+    if not subs:
+        return "no_device", 0
+    sent = failed = 0
+    for sub in subs:
+        code = sender(sub, data, ttl, urgency)
+        if 200 <= code < 300:
+            sent += 1
+            sub.last_sent_at = now
+        elif code in (404, 410):
+            db.session.delete(sub)
+            result.gone += 1
+        else:
+            failed += 1
+    result.pushes += sent
+    if sent:
+        return "sent", sent
+    return ("retry", 0) if failed else ("no_device", 0)
+
+
+# -- Actions on an alert ---------------------------------------------------------------------
+
+
+def acknowledge(alert: Alert, actor, now: datetime) -> None:
+    """Mark an alert as seen: silent until its next stage (J-30, J-7…)."""
+    if alert.state == "resolved":
+        raise AlertError("Cette alerte est déjà résolue.")
+    alert.state, alert.acknowledged_at, alert.updated_at = "ack", now, now
+    record("alert.acknowledge", actor=actor, object_type="alert", object_id=alert.id,
+           team_id=alert.team_id)
+    db.session.commit()
+
+
+def reopen(alert: Alert, actor, now: datetime) -> None:
+    """Put an acknowledged or snoozed alert back in the list."""
+    if alert.state == "resolved":
+        raise AlertError("Cette alerte est déjà résolue.")
+    alert.state, alert.snoozed_until, alert.updated_at = "open", None, now
+    record("alert.reopen", actor=actor, object_type="alert", object_id=alert.id,
+           team_id=alert.team_id)
+    db.session.commit()
+
+
+def snooze(alert: Alert, until: date | None, actor, now: datetime) -> None:
+    """Hide an alert until a day (tomorrow at the earliest); it is notified again that day."""
+    today = today_paris(now)
+    if until is None or until <= today:
+        raise AlertError("Choisissez un jour à partir de demain.")
+    if until > today + timedelta(days=365):
+        raise AlertError("Choisissez un jour dans l'année qui vient.")
+    if alert.state == "resolved":
+        raise AlertError("Cette alerte est déjà résolue.")
+    alert.snoozed_until, alert.state, alert.updated_at = until, "open", now
+    record("alert.snooze", actor=actor, object_type="alert", object_id=alert.id,
+           team_id=alert.team_id, detail={"until": until.isoformat()})
+    db.session.commit()
+
+
+def assign(alert: Alert, user_id: int, actor, now: datetime, allowed: Iterable[int]) -> None:
+    """Give an alert to a colleague of the same team (they are notified)."""
+    if user_id not in set(allowed):
+        raise AlertError("Choisissez une personne de l'équipe.")
+    if alert.state == "resolved":
+        raise AlertError("Cette alerte est déjà résolue.")
+    alert.user_id, alert.assigned_by_id, alert.state = user_id, actor.id, "open"
+    alert.snoozed_until, alert.updated_at = None, now
+    record("alert.assign", actor=actor, object_type="alert", object_id=alert.id,
+           team_id=alert.team_id, detail={"to": user_id})
+    db.session.commit()
+
+
+# -- Devices and preferences -----------------------------------------------------------------
+
+
+def subscribe(actor, endpoint: str, p256dh: str, auth: str, device: str | None,
+              now: datetime) -> PushSubscription:
+    """Record this device's push subscription (moving it to `actor` if the phone changed hands)."""
+    sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    if sub is None:
+        sub = PushSubscription(endpoint=endpoint, created_at=now)
+        db.session.add(sub)
+    sub.user_id, sub.p256dh, sub.auth, sub.device = actor.id, p256dh, auth, (device or "")[:120]
+    record("push.subscribe", actor=actor, object_type="push_subscription")
+    db.session.commit()
+    return sub
+
+
+def unsubscribe(actor, endpoint: str) -> bool:
+    """Forget this device's subscription (only the person's own)."""
+    done = db.session.execute(delete(PushSubscription).where(
+        PushSubscription.endpoint == endpoint, PushSubscription.user_id == actor.id)).rowcount
+    record("push.unsubscribe", actor=actor, object_type="push_subscription")
+    db.session.commit()
+    return bool(done)
+
+
+def send_test(actor, now: datetime, sender: Sender = push.send) -> tuple[int, int]:
+    """Send a test push to every device of the person: (devices reached, devices gone)."""
+    result = PassResult()
+    _send_to_devices(actor.id, push.payload(0), 300, "normal", sender, now, result)
+    record("push.test", actor=actor, object_type="push_subscription")
+    db.session.commit()
+    return result.pushes, result.gone
+
+
+def save_preferences(actor, muted: list[str], quiet_start: time | None, quiet_end: time | None,
+                     digest: bool, digest_at: time | None) -> PushPreference:
+    """Save the person's notification choices."""
+    pref = db.session.scalar(select(PushPreference).where(PushPreference.user_id == actor.id))
+    if pref is None:
+        pref = PushPreference(user_id=actor.id)
+        db.session.add(pref)
+    pref.muted_rules = sorted(set(muted) & set(rules.RULES))
+    pref.quiet_start, pref.quiet_end = quiet_start, quiet_end
+    pref.digest, pref.digest_at = digest, digest_at or time(8, 0)
+    record("push.preferences", actor=actor, object_type="push_preference")
+    db.session.commit()
+    return pref
+
+
+def save_leads(actor, team_id: int, values: dict[str, int], now: datetime) -> None:
+    """Save a team's lead times (a value equal to the default removes the override)."""
+    current = {s.rule: s for s in db.session.scalars(
+        select(AlertSetting).where(AlertSetting.team_id == team_id))}
+    for code, value in values.items():
+        if code not in rules.RULES:
+            continue
+        if value < 0 or value > 365 * (24 if rules.RULES[code].unit == "heures" else 1):
+            raise AlertError("Délai hors limites.")
+        row = current.get(code)
+        if value == rules.RULES[code].default_lead:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        if row is None:
+            row = AlertSetting(team_id=team_id, rule=code, lead=value)
+            db.session.add(row)
+        row.lead, row.updated_by_id, row.updated_at = value, actor.id, now
+    record("alert.settings", actor=actor, object_type="team", object_id=team_id, team_id=team_id)
+    db.session.commit()

@@ -1,0 +1,1 @@
+"""Permanences: drop-in sessions, volunteer shifts, arrivals, intakes, orientations, partners."""

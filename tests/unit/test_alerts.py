@@ -1,0 +1,311 @@
+"""Alert rules at their boundaries, the alert table kept in step with the data, and the
+scheduler's notifications (quiet hours, digest, once only)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.alerts import rules, services
+from app.alerts.models import Alert, AlertSetting, Notification, PushPreference
+from app.extensions import db
+from tests import factories
+
+
+def candidates(code: str, now: datetime, leads=None):
+    ctx = rules.Context(rules.today_paris(now), now, leads or {})
+    return list(rules.RULES[code].fn(ctx))
+
+
+def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    """A naive UTC instant for a Paris wall-clock time in winter (UTC+1)."""
+    return datetime.combine(day, time(hour, minute)) - timedelta(hours=1)
+
+
+@pytest.fixture
+def coordinator(team_a):
+    return factories.user((team_a, "coordinator"), email="coord@exemple.test",
+                          display_name="Corinne Coord")
+
+
+# -- Pure stage arithmetic ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("left, stage", [(61, None), (60, "j60"), (31, "j60"), (30, "j30"),
+                                         (8, "j30"), (7, "j7"), (1, "j7"), (0, "jour"),
+                                         (-1, "depasse")])
+def test_lease_countdown_stages(left, stage):
+    assert rules.countdown_stage(left, 60, (60, 30, 7)) == stage
+
+
+def test_a_shorter_team_lead_drops_the_earlier_reminders():
+    assert rules.countdown_stage(45, 40, (60, 30, 7)) is None
+    assert rules.countdown_stage(40, 40, (60, 30, 7)) == "j40"
+    assert rules.countdown_stage(30, 40, (60, 30, 7)) == "j30"
+
+
+# -- Housing ---------------------------------------------------------------------------------
+
+
+def test_lease_end_alert_appears_at_j60_for_the_referent_and_says_renewals_remain(
+        team_a, worker):
+    hh = factories.household(team_a, referent=worker, name="Famille Rivière")
+    flat = factories.flat(team_a)
+    c = factories.contract(flat, hh, start_on=date(2026, 3, 1))  # ends 31 August 2026
+    assert c.end_on == date(2026, 8, 31)
+    assert candidates("lease_end", at(date(2026, 7, 1))) == []  # J-61
+    [got] = candidates("lease_end", at(date(2026, 7, 2)))  # J-60
+    assert (got.stage, got.urgency, got.recipients, got.object_id) == ("j60", "later",
+                                                                       (worker.id,), c.id)
+    assert "0 renouvellement" in got.label or "renouvellement" in got.label
+    [late] = candidates("lease_end", at(date(2026, 8, 24)))  # J-7
+    assert (late.stage, late.urgency) == ("j7", "urgent")
+
+
+def test_lease_end_goes_to_coordinators_when_the_household_has_no_referent(team_a, coordinator):
+    hh = factories.household(team_a, name="Famille Sans Référent")
+    factories.contract(factories.flat(team_a), hh, start_on=date(2026, 3, 1))
+    [got] = candidates("lease_end", at(date(2026, 8, 1)))
+    assert got.recipients == (coordinator.id,)
+
+
+def test_team_lead_time_moves_the_lease_end_alert(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.contract(factories.flat(team_a), hh, start_on=date(2026, 3, 1))
+    day = at(date(2026, 7, 2))  # J-60
+    assert candidates("lease_end", day, {(team_a.id, "lease_end"): 45}) == []
+    assert len(candidates("lease_end", at(date(2026, 7, 17)), {(team_a.id, "lease_end"): 45})) == 1
+
+
+def test_renewal_decision_is_due_a_month_before_the_end(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.contract(factories.flat(team_a), hh, start_on=date(2026, 3, 1))
+    # decision due 31 July; lead 15 days
+    assert candidates("renewal_decision", at(date(2026, 7, 15))) == []
+    [got] = candidates("renewal_decision", at(date(2026, 7, 16)))
+    assert got.due_on == date(2026, 7, 31)
+
+
+# -- Visits ----------------------------------------------------------------------------------
+
+
+def test_visit_tomorrow_only_the_day_before(team_a, worker):
+    hh = factories.household(team_a, referent=worker, name="Famille Dupré")
+    v = factories.visit(hh, worker, day=date(2026, 11, 24), at=time(14, 30))
+    assert candidates("visit_tomorrow", at(date(2026, 11, 22))) == []
+    [got] = candidates("visit_tomorrow", at(date(2026, 11, 23), 0, 0))
+    assert (got.object_id, got.recipients) == (v.id, (worker.id,))
+    assert "demain à 14 h 30" in got.label
+    assert candidates("visit_tomorrow", at(date(2026, 11, 24))) == []
+
+
+def test_report_missing_exactly_48_hours_after_the_visit(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    v = factories.visit(hh, worker, day=date(2026, 11, 23), at=time(10, 0))
+    moment = at(date(2026, 11, 23), 10, 0)
+    assert candidates("report_missing", moment + timedelta(hours=48, seconds=-1)) == []
+    [got] = candidates("report_missing", moment + timedelta(hours=48))
+    assert (got.object_id, got.urgency) == (v.id, "urgent")
+    factories.report(v, worker)
+    assert candidates("report_missing", moment + timedelta(hours=72)) == []
+
+
+def test_report_missing_without_a_time_counts_from_the_end_of_the_day(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.visit(hh, worker, day=date(2026, 11, 23))
+    end_of_day = at(date(2026, 11, 23), 23, 59)
+    assert candidates("report_missing", end_of_day + timedelta(hours=47)) == []
+    assert len(candidates("report_missing", end_of_day + timedelta(hours=48))) == 1
+
+
+def test_cancelled_visit_needs_no_report(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.visit(hh, worker, day=date(2026, 11, 1), status="annulee")
+    assert candidates("report_missing", at(date(2026, 11, 23))) == []
+
+
+def test_household_not_seen_for_30_days(team_a, worker):
+    hh = factories.household(team_a, referent=worker, name="Famille Lointaine")
+    factories.enrolment(hh, date(2026, 1, 1))
+    v = factories.visit(hh, worker, day=date(2026, 10, 1))
+    factories.report(v, worker)
+    assert candidates("not_seen", at(date(2026, 10, 30))) == []  # 29 days
+    [got] = candidates("not_seen", at(date(2026, 10, 31)))  # 30 days
+    assert (got.object_id, got.due_on, got.recipients) == (hh.id, date(2026, 10, 31),
+                                                           (worker.id,))
+
+
+def test_a_visit_without_report_does_not_count_as_seen_and_ended_support_is_skipped(
+        team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.enrolment(hh, date(2026, 1, 1))
+    v = factories.visit(hh, worker, day=date(2026, 10, 1))
+    factories.report(v, worker)
+    factories.visit(hh, worker, day=date(2026, 10, 20))  # no report
+    assert len(candidates("not_seen", at(date(2026, 10, 31)))) == 1
+    gone = factories.household(team_a, referent=worker)
+    factories.enrolment(gone, date(2025, 1, 1), exit_date=date(2026, 6, 30))
+    assert [c.object_id for c in candidates("not_seen", at(date(2026, 10, 31)))] == [hh.id]
+
+
+# -- Permanences -----------------------------------------------------------------------------
+
+
+def test_shift_tomorrow_reminds_the_volunteer(app):
+    team = factories.team("permanence", name="Permanence P")
+    vol = factories.user((team, "volunteer"), email="vol@exemple.test")
+    session = factories.dropin_session(team, date(2026, 11, 24))
+    factories.shift(session, vol)
+    assert candidates("shift_tomorrow", at(date(2026, 11, 22))) == []
+    [got] = candidates("shift_tomorrow", at(date(2026, 11, 23)))
+    assert (got.recipients, got.object_type, got.object_id) == ((vol.id,), "session", session.id)
+
+
+def test_understaffed_session_within_48_hours_goes_to_coordinators(app):
+    team = factories.team("permanence", name="Permanence P")
+    coord = factories.user((team, "coordinator"), email="pc@exemple.test")
+    session = factories.dropin_session(team, date(2026, 11, 24), starts="09:00")
+    start = at(date(2026, 11, 24), 9, 0)
+    assert candidates("understaffed", start - timedelta(hours=48, minutes=1)) == []
+    [got] = candidates("understaffed", start - timedelta(hours=48))
+    assert (got.recipients, got.object_id, got.urgency) == ((coord.id,), session.id, "urgent")
+    assert "il manque" in got.label
+
+
+# -- The alert table follows the data --------------------------------------------------------
+
+
+def test_alert_is_resolved_when_the_report_is_written(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    v = factories.visit(hh, worker, day=date(2026, 11, 23), at=time(10, 0))
+    now = at(date(2026, 11, 26))
+    services.run_pass(now, sender=None)
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "report_missing"))
+    assert (alert.state, alert.user_id) == ("open", worker.id)
+    factories.report(v, worker)
+    services.run_pass(now + timedelta(minutes=5), sender=None)
+    db.session.refresh(alert)
+    assert alert.state == "resolved" and alert.resolved_at is not None
+
+
+def test_acknowledged_alert_reopens_at_the_next_stage(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.contract(factories.flat(team_a), hh, start_on=date(2026, 3, 1))
+    services.run_pass(at(date(2026, 7, 2)), sender=None)
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "lease_end"))
+    services.acknowledge(alert, worker, at(date(2026, 7, 2)))
+    services.run_pass(at(date(2026, 7, 15)), sender=None)
+    db.session.refresh(alert)
+    assert (alert.state, alert.stage) == ("ack", "j60")
+    services.run_pass(at(date(2026, 8, 1)), sender=None)  # J-30
+    db.session.refresh(alert)
+    assert (alert.state, alert.stage) == ("open", "j30")
+    keys = set(db.session.scalars(select(Notification.key)
+                                  .where(Notification.rule == "lease_end")))
+    assert {k.split("|")[1] for k in keys} == {"j60", "j30"}
+
+
+def test_snoozed_alert_is_silent_then_notified_again(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.contract(factories.flat(team_a), hh, start_on=date(2026, 3, 1))
+    services.run_pass(at(date(2026, 7, 2)), sender=None)
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "lease_end"))
+    with pytest.raises(services.AlertError):
+        services.snooze(alert, date(2026, 7, 2), worker, at(date(2026, 7, 2)))
+    services.snooze(alert, date(2026, 7, 10), worker, at(date(2026, 7, 2)))
+    services.run_pass(at(date(2026, 7, 9)), sender=None)
+    assert db.session.scalar(select(Notification).where(Notification.key.like("%r2026%"))) is None
+    services.run_pass(at(date(2026, 7, 10)), sender=None)
+    assert db.session.scalar(select(Notification).where(Notification.key.like("%r2026-07-10%")))
+
+
+def test_assigned_alert_keeps_its_key_and_stays_with_the_colleague(team_a, worker, coordinator):
+    hh = factories.household(team_a, referent=worker)
+    factories.visit(hh, worker, day=date(2026, 11, 24))
+    services.run_pass(at(date(2026, 11, 23)), sender=None)
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "visit_tomorrow"))
+    with pytest.raises(services.AlertError):
+        services.assign(alert, 99999, worker, at(date(2026, 11, 23)), [worker.id, coordinator.id])
+    services.assign(alert, coordinator.id, worker, at(date(2026, 11, 23)),
+                    [worker.id, coordinator.id])
+    services.run_pass(at(date(2026, 11, 23), 10), sender=None)
+    assert db.session.scalars(select(Alert.user_id).where(Alert.rule == "visit_tomorrow")
+                              ).all() == [coordinator.id]
+    assert db.session.scalar(select(Notification).where(Notification.user_id == coordinator.id))
+
+
+# -- Quiet hours and digest ------------------------------------------------------------------
+
+
+def test_quiet_hours_push_back_a_non_urgent_notification_to_the_morning():
+    pref = PushPreference(quiet_start=time(20, 0), quiet_end=time(8, 0), digest=False,
+                          digest_at=time(8, 0), muted_rules=[])
+    night = at(date(2026, 11, 23), 22, 0)
+    assert services.deliver_after(pref, False, night) == at(date(2026, 11, 24), 8, 0)
+    assert services.deliver_after(pref, True, night) == night
+    day = at(date(2026, 11, 23), 19, 59)
+    assert services.deliver_after(pref, False, day) == day
+    assert services.in_quiet_hours(pref, at(date(2026, 11, 23), 20, 0))
+    assert not services.in_quiet_hours(pref, at(date(2026, 11, 24), 8, 0))
+
+
+def test_digest_holds_non_urgent_notifications_until_its_hour():
+    pref = PushPreference(quiet_start=None, quiet_end=None, digest=True, digest_at=time(7, 30),
+                          muted_rules=[])
+    assert services.deliver_after(pref, False, at(date(2026, 11, 23), 9)) == \
+        at(date(2026, 11, 24), 7, 30)
+    assert services.deliver_after(pref, False, at(date(2026, 11, 23), 7, 0)) == \
+        at(date(2026, 11, 23), 7, 30)
+
+
+def test_one_push_per_person_per_pass_and_muted_kinds_are_not_pushed(team_a, worker):
+    hh = factories.household(team_a, referent=worker)
+    factories.visit(hh, worker, day=date(2026, 11, 24))
+    factories.visit(factories.household(team_a, referent=worker), worker, day=date(2026, 11, 24))
+    factories.push_subscription(worker, "https://push.example.test/a")
+    sent = []
+    services.run_pass(at(date(2026, 11, 23), 10), sender=lambda s, d, t, u: sent.append(d) or 201)
+    assert [d["count"] for d in sent] == [2]
+    assert "nouvelles alertes" in sent[0]["body"]
+    db.session.add(PushPreference(user_id=worker.id, muted_rules=["visit_tomorrow"]))
+    db.session.commit()
+    factories.visit(factories.household(team_a, referent=worker), worker, day=date(2026, 11, 24))
+    services.run_pass(at(date(2026, 11, 23), 11), sender=lambda s, d, t, u: sent.append(d) or 201)
+    assert len(sent) == 1
+    assert db.session.scalar(select(Notification.status).order_by(Notification.id.desc())) == "muted"
+
+
+def test_transient_failure_is_retried_later_not_lost(team_a, worker):
+    factories.visit(factories.household(team_a, referent=worker), worker, day=date(2026, 11, 24))
+    factories.push_subscription(worker, "https://push.example.test/a")
+    now = at(date(2026, 11, 23), 10)
+    services.run_pass(now, sender=lambda *a: 503)
+    n = db.session.scalar(select(Notification))
+    assert (n.status, n.attempts) == ("pending", 1)
+    sent = []
+    services.run_pass(now + timedelta(minutes=1), sender=lambda s, d, t, u: sent.append(d) or 201)
+    assert sent == []  # not before the retry delay
+    services.run_pass(now + timedelta(minutes=11), sender=lambda s, d, t, u: sent.append(d) or 201)
+    db.session.refresh(n)
+    assert (len(sent), n.status) == (1, "sent")
+
+
+def test_flask_alerts_run_once(runner, team_a, worker):
+    factories.visit(factories.household(team_a, referent=worker), worker,
+                    day=rules.today_paris(__import__("app.timeutil", fromlist=["utcnow"]).utcnow()) + timedelta(days=1))
+    result = runner.invoke(args=["alerts", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 alertes nouvelles" in result.output
+    assert db.session.scalar(select(Alert.rule)) == "visit_tomorrow"
+
+
+def test_team_lead_settings_override_and_reset(team_a, coordinator):
+    services.save_leads(coordinator, team_a.id, {"not_seen": 45, "lease_end": 60},
+                        at(date(2026, 11, 23)))
+    rows = db.session.scalars(select(AlertSetting)).all()
+    assert [(r.rule, r.lead) for r in rows] == [("not_seen", 45)]
+    services.save_leads(coordinator, team_a.id, {"not_seen": 30}, at(date(2026, 11, 23)))
+    assert db.session.scalars(select(AlertSetting)).all() == []
+    with pytest.raises(services.AlertError):
+        services.save_leads(coordinator, team_a.id, {"not_seen": -1}, at(date(2026, 11, 23)))
