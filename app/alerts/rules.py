@@ -379,3 +379,31 @@ if shifts_needing_reminder is not None:
                 text += " ; seulement des nouveaux bénévoles"
             yield Candidate("understaffed", "session", g.session_id, g.team_id, g.day, text[:300],
                             "urgent", "manque", ctx.coordinators(g.team_id))
+
+    @rule("shift_call", "Appel aux bénévoles disponibles", default_lead=0,
+          hint="(envoyé dès l'appel de la coordination)", ttl=6 * 3600, push_urgency="high")
+    def shift_call(ctx: Context):
+        """A coordinator asked the volunteers who fit a missing role: each one is told at once,
+        until the role is filled, they sign up for that session, or the session is past."""
+        from app.permanences.models import DropInSession, Shift, ShiftCall
+        from app.permanences.queries import staffing_of
+
+        calls = db.session.execute(
+            select(ShiftCall, DropInSession).join(DropInSession)
+            .where(DropInSession.day >= ctx.today, DropInSession.status == "ouverte")).all()
+        if not calls:
+            return
+        signed = {(sid, uid) for sid, uid in db.session.execute(
+            select(Shift.session_id, Shift.user_id).where(
+                Shift.session_id.in_({c.session_id for c, _ in calls}),
+                Shift.cancelled_at.is_(None)))}
+        for call, session in calls:
+            waiting = tuple(sorted(uid for uid in call.recipient_ids or []
+                                   if (session.id, uid) not in signed))
+            if not waiting or staffing_of(session, ctx.today).free(call.role, call.language) <= 0:
+                continue
+            hour = session.starts_at.strftime("%H h %M")
+            text = (f"La permanence du {day_fr(session.day)} à {hour} cherche : "
+                    f"{call.label.lower()}")
+            yield Candidate("shift_call", "session", session.id, session.team_id, session.day,
+                            text[:300], "urgent", f"appel-{call.id}", waiting)

@@ -667,3 +667,28 @@ def test_two_desks_picking_the_same_card_number_retry(perm, vol, monkeypatch):
                                 interpreter_needed=False, reason="soins", urgent=False,
                                 now=datetime(2026, 11, 23, 8, 30))
     assert len(calls) == 2 and a.person.number == 2 and a.ticket == 1
+
+
+def test_a_call_is_pushed_to_each_volunteer_asked_until_they_sign_up(perm, coord, vol):
+    """The alerts' shift_call rule turns a coordinator's call into one alert per volunteer."""
+    from app.alerts.rules import RULES, Context
+
+    s = factories.dropin_session(perm, MONDAY, needs=[("medecin", None, 2)])
+    doctors = []
+    for name in ("Dora Docteure", "Denis Docteur"):
+        doctor = factories.user((perm, "volunteer"), display_name=name)
+        _profile(perm, doctor, ["medecin"], experienced=True)
+        doctors.append(doctor)
+    call = services.call_volunteers(coord, s, "medecin", None, now=NOW)
+    ctx = Context(today=MONDAY - timedelta(days=1), now=NOW)
+    found = list(RULES["shift_call"].fn(ctx))
+    assert [(c.object_id, c.recipients, c.urgency) for c in found] == [
+        (s.id, tuple(sorted(d.id for d in doctors)), "urgent")]
+    assert "Médecin".lower() in found[0].label.lower() and call.id
+    services.sign_up(doctors[0], s, "medecin", None, now=NOW)
+    after = list(RULES["shift_call"].fn(Context(today=MONDAY - timedelta(days=1), now=NOW)))
+    assert [c.recipients for c in after] == [(doctors[1].id,)]
+    third = factories.user((perm, "volunteer"), display_name="Dalila Docteure")
+    _profile(perm, third, ["medecin"], experienced=True)
+    services.sign_up(third, s, "medecin", None, now=NOW)  # the role is now filled
+    assert list(RULES["shift_call"].fn(Context(today=MONDAY - timedelta(days=1), now=NOW))) == []
