@@ -23,18 +23,27 @@ def words(text: str) -> list[str]:
 
 
 def max_typos(word: str) -> int:
-    """How many typos a query word may carry: none under 4 letters, 1 up to 7, then 2."""
-    if len(word) < 4:
+    """How many typos a query word may carry: none under 3 letters, 1 up to 7, then 2."""
+    if len(word) < 3:
         return 0
     return 1 if len(word) <= 7 else 2
 
 
 def word_matches(query_word: str, candidate_words: list[str]) -> bool:
-    """Whether a query word is a prefix of, or within its typo allowance of, a candidate word."""
+    """Whether a query word is a prefix of, or within its typo allowance of, a candidate word.
+
+    Three-letter words (Ali, Awa, Nour without its last letter…) get one typo against whole
+    words of the same length only: against prefixes they would match far too much.
+    """
     allowed = max_typos(query_word)
     for cand in candidate_words:
         if cand.startswith(query_word):
             return True
+        if len(query_word) == 3:
+            if len(cand) == 3 and DamerauLevenshtein.distance(query_word, cand,
+                                                              score_cutoff=1) <= 1:
+                return True
+            continue
         if allowed and (
             DamerauLevenshtein.distance(query_word, cand, score_cutoff=allowed) <= allowed
             or DamerauLevenshtein.distance(query_word, cand[:len(query_word)],

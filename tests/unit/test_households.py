@@ -216,6 +216,15 @@ def test_short_words_need_exact_prefix():
     assert fuzzy_match("mar", fold("Mariam"))
 
 
+@pytest.mark.parametrize("query,name,found", [
+    ("aly", "Ali", True), ("awe", "Awa", True), ("lai", "Ali", True),  # short names, one typo
+    ("aly", "Alice", False),  # a short query is not matched loosely against longer names
+    ("al", "Ali", True), ("ak", "Ali", False),  # two letters: exact prefix only
+])
+def test_short_names_tolerate_one_typo(query, name, found):
+    assert fuzzy_match(query, fold(f"Famille {name}")) is found
+
+
 def test_search_view_accent_and_typo(client, auth, worker, team_a):
     factories.household(team_a, name="Famille Benkirane")
     factories.household(team_a, name="Pépito")
