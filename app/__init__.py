@@ -45,12 +45,13 @@ def create_app(config: dict | type | None = None) -> Flask:
     from app.households.views import bp as households_bp
     from app.housing.views import bp as housing_bp
     from app.inventories.views import bp as inventories_bp
+    from app.measures.views import bp as measures_bp
     from app.permanences.views import bp as permanences_bp
     from app.pwa.views import bp as pwa_bp
     from app.visits.views import bp as visits_bp
 
     for bp in (core_bp, auth_bp, passkeys_bp, admin_bp, households_bp, housing_bp,
-               visits_bp, inventories_bp, permanences_bp, alerts_bp, pwa_bp):
+               visits_bp, inventories_bp, permanences_bp, alerts_bp, pwa_bp, measures_bp):
         app.register_blueprint(bp)
 
     _register_errors(app)

@@ -307,6 +307,9 @@ def load(now: datetime) -> dict[str, int]:
     from app.permanences.demo import load as load_permanences
 
     added.update({f"permanence_{k}": v for k, v in load_permanences(now, teams, users).items()})
+    from app.measures.demo import load as load_measures
+
+    added.update({f"asll_{k}": v for k, v in load_measures(now, teams, users).items()})
     added["passkeys"] = _demo_passkeys(users, now)
     db.session.commit()
     # The alert centre shows the deadlines of the data above at once (no push is sent).

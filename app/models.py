@@ -17,3 +17,4 @@ from app.inventories.models import (Inventory, InventoryItem, InventoryPhoto,  #
                                     Signature)
 from app.alerts.models import (Alert, AlertSetting, Notification, PushPreference,  # noqa: F401
                                PushSubscription)
+from app.measures.models import FunderBatch, LinkSheet, Measure  # noqa: F401

@@ -241,3 +241,26 @@ def push_subscription(owner: User, endpoint: str, p256dh: str = "B" * 87, auth: 
     db.session.add(row)
     db.session.commit()
     return row
+
+
+# -- ASLL measures ----------------------------------------------------------------------------
+
+
+def measure(team: Team, household, worker: User | None = None, **kw):
+    """An ASLL measure of `team` for `household`, confirmed and assigned when `worker` is given."""
+    from datetime import date
+
+    from app.measures.models import Measure
+
+    n = next(_seq)
+    notified = kw.pop("notified_on", date(2026, 1, 15))
+    row = Measure(team_id=team.id, household_id=household.id,
+                  reference=kw.pop("reference", f"FSL-2026-{n:04d}"), notified_on=notified,
+                  funder=kw.pop("funder", "metropole"),
+                  prescriber=kw.pop("prescriber", "MDS Toulouse Nord"),
+                  objectives=kw.pop("objectives", "Stabiliser le budget et l'accès aux droits."),
+                  received_on=kw.pop("received_on", notified if worker else None),
+                  worker_id=worker.id if worker else None, **kw)
+    db.session.add(row)
+    db.session.commit()
+    return row

@@ -118,7 +118,8 @@ def devices(user) -> list[PushSubscription]:
 _LINKS = {"contract": ("housing.contract", "contract_id"),
           "visit": ("visits.show", "visit_id"),
           "household": ("households.show", "household_id"),
-          "session": ("permanences.session", "session_id")}
+          "session": ("permanences.session", "session_id"),
+          "measure": ("measures.show", "measure_id")}
 
 
 def link(alert: Alert) -> str | None:

@@ -380,6 +380,7 @@ if shifts_needing_reminder is not None:
             yield Candidate("understaffed", "session", g.session_id, g.team_id, g.day, text[:300],
                             "urgent", "manque", ctx.coordinators(g.team_id))
 
+
     @rule("shift_call", "Appel aux bénévoles disponibles", default_lead=0,
           hint="(envoyé dès l'appel de la coordination)", ttl=6 * 3600, push_urgency="high")
     def shift_call(ctx: Context):
@@ -407,3 +408,86 @@ if shifts_needing_reminder is not None:
                     f"{call.label.lower()}")
             yield Candidate("shift_call", "session", session.id, session.team_id, session.day,
                             text[:300], "urgent", f"appel-{call.id}", waiting)
+
+
+# -- ASLL measures (app/measures) --------------------------------------------------------------
+
+
+def _running_measures(ctx: Context):
+    from app.measures.models import Measure
+
+    def load():
+        return list(db.session.execute(
+            select(Measure.id, Measure.team_id, Measure.household_id, Measure.reference,
+                   Measure.notified_on, Measure.contract_signed_on, Measure.worker_id,
+                   Measure.received_on, _household().name)
+            .join(_household(), _household().id == Measure.household_id)
+            .where(Measure.ended_on.is_(None))).all())
+
+    return ctx.cached("asll_measures", load)
+
+
+@rule("asll_phase1", "ASLL : fin de la phase 1 (2 mois)", default_lead=15,
+      hint="jours avant les deux mois de la phase 1 sans contrat signé", ttl=24 * 3600)
+def asll_phase1(ctx: Context):
+    """A measure's two months of phase 1 come to an end and no contract is signed yet."""
+    from app.measures.rules import phase1_due
+
+    for m in _running_measures(ctx):
+        if m.contract_signed_on is not None:
+            continue
+        due = phase1_due(m.notified_on)
+        left = (due - ctx.today).days
+        stage = countdown_stage(left, ctx.lead(m.team_id, "asll_phase1"), steps=(7,))
+        if stage is None:
+            continue
+        text = (f"ASLL {m.name} : phase 1 dépassée depuis le {day_fr(due)}, contrat à signer"
+                if left < 0 else f"ASLL {m.name} : contrat à signer avant le {day_fr(due)}")
+        yield Candidate("asll_phase1", "measure", m.id, m.team_id, due, text[:300],
+                        countdown_urgency(left), stage, ctx.holders(m.team_id, [m.worker_id]),
+                        m.household_id)
+
+
+@rule("asll_phase2", "ASLL : fin de la phase 2 (9 mois)", default_lead=30,
+      hint="jours avant la fin des neuf mois (renouveler ou clore)", ttl=24 * 3600)
+def asll_phase2(ctx: Context):
+    """A measure's nine months of phase 2 come to an end: renew it or end it."""
+    from app.measures.rules import phase2_end
+
+    for m in _running_measures(ctx):
+        if m.contract_signed_on is None:
+            continue
+        due = phase2_end(m.contract_signed_on)
+        left = (due - ctx.today).days
+        stage = countdown_stage(left, ctx.lead(m.team_id, "asll_phase2"), steps=(15, 7))
+        if stage is None:
+            continue
+        text = (f"ASLL {m.name} : phase 2 dépassée depuis le {day_fr(due)}"
+                if left < 0 else f"ASLL {m.name} : fin de la phase 2 le {day_fr(due)}, "
+                                 "renouveler ou clore")
+        yield Candidate("asll_phase2", "measure", m.id, m.team_id, due, text[:300],
+                        countdown_urgency(left), stage, ctx.holders(m.team_id, [m.worker_id]),
+                        m.household_id)
+
+
+@rule("asll_link_sheet", "ASLL : fiche de lien du mois", default_lead=5,
+      hint="jours avant la fin du mois sans fiche de lien écrite", ttl=24 * 3600)
+def asll_link_sheet(ctx: Context):
+    """The month's fiche de lien of a running measure is not written as the month ends."""
+    from app.measures.models import LinkSheet
+    from app.measures.rules import month_end, month_start
+
+    first, last = month_start(ctx.today), month_end(ctx.today)
+    written = set(db.session.scalars(select(LinkSheet.measure_id)
+                                     .where(LinkSheet.month == first)))
+    left = (last - ctx.today).days
+    for m in _running_measures(ctx):
+        if m.received_on is None or m.id in written or m.notified_on > last:
+            continue
+        if left > ctx.lead(m.team_id, "asll_link_sheet"):
+            continue
+        yield Candidate("asll_link_sheet", "measure", m.id, m.team_id, last,
+                        f"ASLL {m.name} : fiche de lien de {first.month:02d}/{first.year} "
+                        f"à écrire avant le {day_fr(last)}"[:300],
+                        "urgent" if left <= 1 else "soon", "jour" if left == 0 else "mois",
+                        ctx.holders(m.team_id, [m.worker_id]), m.household_id)

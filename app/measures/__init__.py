@@ -1,0 +1,1 @@
+"""ASLL measures: notification, assignment, phases, monthly fiches de lien and funder batches."""

@@ -1,0 +1,187 @@
+"""ASLL measure pages: main path, scoping, 422 on invalid input, fiche de lien and its PDF."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+from app.households.models import Note, Right
+from app.measures.models import FunderBatch, LinkSheet, Measure
+from app.timeline import events_for
+from tests import factories
+
+
+@pytest.fixture
+def asll(app):
+    return factories.team("asll", name="ASLL Test")
+
+
+@pytest.fixture
+def coord(asll):
+    return factories.user((asll, "coordinator"), email="coord.asll@exemple.test",
+                          display_name="Nadia Coord")
+
+
+@pytest.fixture
+def asll_worker(asll):
+    return factories.user((asll, "worker"), email="asll.worker@exemple.test",
+                          display_name="Sophie ASLL")
+
+
+def csrf_free(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def pdf_text(body: bytes) -> str:
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages).split())
+
+
+def test_coordinator_notifies_confirms_and_assigns_then_worker_signs(app, client, auth, asll,
+                                                                     coord, asll_worker):
+    csrf_free(app)
+    h = factories.household(asll, name="Famille Lambert")
+    auth.login(coord.email)
+    r = client.post("/mesures/nouvelle", data={
+        "team_id": asll.id, "household_id": h.id, "reference": "FSL-31-0042",
+        "notified_on": "2026-01-15", "funder": "metropole", "prescriber": "MDS Blagnac",
+        "objectives": "Apurer la dette de loyer"})
+    assert r.status_code == 302
+    m = db.session.scalar(select(Measure))
+    page = client.get(f"/mesures/{m.id}").page
+    assert "au plus tard le 15 mars 2026" in page and "À confirmer" in page
+    assert "Sophie ASLL (0 mesure en cours)" in page
+    r = client.post(f"/mesures/{m.id}/attribution",
+                    data={"received_on": "2026-01-16", "worker_id": asll_worker.id})
+    assert r.status_code == 302
+    auth.logout()
+    auth.login(asll_worker.email)
+    r = client.post(f"/mesures/{m.id}/contrat", data={"signed_on": "2026-03-16"})
+    assert r.status_code == 302
+    page = client.get(f"/mesures/{m.id}").page
+    assert "16 déc. 2026" in page and "Phase 1 dépassée" in page
+    index = client.get("/mesures/").page
+    assert "Famille Lambert" in index and "Sophie ASLL" in index
+    with app.test_request_context():
+        titles = [e.title for e in events_for(h, asll_worker)]
+    assert "Contrat d'accompagnement ASLL signé" in titles and "Mesure ASLL notifiée" in titles
+
+
+def test_invalid_contract_date_is_refused_next_to_the_field(app, client, auth, asll,
+                                                            asll_worker):
+    csrf_free(app)
+    m = factories.measure(asll, factories.household(asll), asll_worker)
+    auth.login(asll_worker.email)
+    r = client.post(f"/mesures/{m.id}/contrat", data={"signed_on": "2026-01-01"})
+    assert r.status_code == 422 and "ne peut pas précéder la notification" in r.page
+    r = client.post(f"/mesures/{m.id}/contrat", data={"signed_on": ""})
+    assert r.status_code == 422 and "Ce champ est obligatoire." in r.page
+    assert db.session.get(Measure, m.id).contract_signed_on is None
+
+
+def test_a_worker_cannot_notify_and_the_form_keeps_what_was_typed(app, client, auth, asll,
+                                                                  coord, asll_worker):
+    csrf_free(app)
+    auth.login(asll_worker.email)
+    assert client.get("/mesures/nouvelle").status_code == 403
+    auth.logout()
+    auth.login(coord.email)
+    r = client.post("/mesures/nouvelle", data={"team_id": asll.id, "reference": "FSL-9",
+                                               "funder": "metropole"})
+    assert r.status_code == 422 and 'value="FSL-9"' in r.get_data(as_text=True)
+    assert db.session.scalar(select(Measure)) is None
+
+
+def test_other_teams_get_404_audited_and_volunteers_403(client, auth, asll, asll_worker,
+                                                        team_b):
+    m = factories.measure(asll, factories.household(asll), asll_worker)
+    outsider = factories.user((team_b, "worker"))
+    auth.login(outsider.email)
+    assert client.get(f"/mesures/{m.id}").status_code == 404
+    assert client.get(f"/mesures/{m.id}/fiche/2026-01").status_code == 404
+    assert m.reference not in client.get("/mesures/").page
+    denied = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "access.denied", AuditEvent.actor_id == outsider.id)).all()
+    assert {(d.object_type, d.object_id) for d in denied} == {("asll_measure", m.id)}
+    auth.logout()
+    volunteer = factories.user((asll, "volunteer"))
+    auth.login(volunteer.email)
+    assert client.get("/mesures/").status_code == 403
+
+
+def test_fiche_de_lien_draws_the_month_and_hides_confidential_notes(app, client, auth, asll,
+                                                                    asll_worker):
+    csrf_free(app)
+    h = factories.household(asll, name="M. Dubois")
+    m = factories.measure(asll, h, asll_worker, notified_on=date(2026, 1, 15))
+    march = factories.visit(h, asll_worker, day=date(2026, 3, 4), purpose="Point budget")
+    factories.report(march, asll_worker, observations="Plan d'apurement signé")
+    factories.visit(h, asll_worker, day=date(2026, 3, 20), purpose="Visite sans compte rendu")
+    april = factories.visit(h, asll_worker, day=date(2026, 4, 1), purpose="Visite d'avril")
+    factories.report(april, asll_worker)
+    db.session.add_all([
+        Note(household_id=h.id, author_id=asll_worker.id, title="Rencontre bailleur",
+             body="…", written_on=date(2026, 3, 10), confidentiality="equipe"),
+        Note(household_id=h.id, author_id=asll_worker.id, title="Secret santé",
+             body="…", written_on=date(2026, 3, 11), confidentiality="sante"),
+        Right(household_id=h.id, kind="apl", status="a_faire", filed_on=date(2026, 3, 12),
+              next_step="Relancer la CAF")])
+    db.session.commit()
+    auth.login(asll_worker.email)
+    page = client.get(f"/mesures/{m.id}/fiche/2026-03").page
+    assert "Point budget" in page and "Rencontre bailleur" in page and "Relancer la CAF" in page
+    assert "Secret santé" not in page and "Visite d'avril" not in page
+    assert "Visite sans compte rendu" not in page and "31 jours" in page
+    assert client.get(f"/mesures/{m.id}/fiche/2026-03.pdf").status_code == 404  # not written
+    r = client.post(f"/mesures/{m.id}/fiche/2026-03", data={"summary": "", "next_steps": "x"})
+    assert r.status_code == 422 and db.session.scalar(select(LinkSheet)) is None
+    r = client.post(f"/mesures/{m.id}/fiche/2026-03",
+                    data={"summary": "Mois consacré au budget.", "next_steps": "Dossier FSL"})
+    assert r.status_code == 302
+    r = client.get(f"/mesures/{m.id}/fiche/2026-03.pdf")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/pdf"
+    text = pdf_text(r.data)
+    for expected in ("Fiche de lien ASLL — mars 2026", "M. Dubois", m.reference,
+                     "Point budget", "Plan d'apurement signé", "Rencontre bailleur",
+                     "Mois consacré au budget.", "Dossier FSL", "31"):
+        assert expected in text, expected
+    assert "Secret santé" not in text and "Visite d'avril" not in text
+    assert client.get(f"/mesures/{m.id}/fiche/2025-12").status_code == 404  # before notification
+
+
+def test_monthly_batch_lists_days_and_records_when_it_was_sent(app, client, auth, asll, coord,
+                                                                asll_worker):
+    csrf_free(app)
+    a = factories.measure(asll, factories.household(asll, name="Famille A"), asll_worker,
+                          notified_on=date(2026, 2, 10))
+    factories.measure(asll, factories.household(asll, name="Famille B"), asll_worker,
+                      notified_on=date(2025, 6, 1), contract_signed_on=date(2025, 7, 1),
+                      ended_on=date(2026, 2, 5), outcome="terminee", end_reason="Fin")
+    factories.measure(asll, factories.household(asll, name="Famille C"), asll_worker,
+                      funder="departement", notified_on=date(2026, 1, 1))
+    auth.login(coord.email)
+    page = client.get(f"/mesures/lot/{asll.id}/metropole/2026-02").page
+    assert "Famille A" in page and "Famille B" in page and "Famille C" not in page
+    assert "2 mesures, 24 jours d'accompagnement." in page  # 19 + 5
+    assert a.reference in page
+    r = client.post(f"/mesures/lot/{asll.id}/metropole/2026-02", data={"sent_on": "2026-03-03"})
+    assert r.status_code == 302
+    sent = db.session.scalar(select(FunderBatch))
+    assert (sent.month, sent.sent_on, sent.sent_by_id) == (date(2026, 2, 1), date(2026, 3, 3),
+                                                           coord.id)
+    assert "Lot envoyé le 3 mars 2026" in client.get(
+        f"/mesures/lot/{asll.id}/metropole/2026-02").page
+
+
+def test_a_measure_alert_links_to_the_measure(app, asll, asll_worker):
+    from app.alerts.models import Alert
+    from app.alerts.queries import link
+
+    m = factories.measure(asll, factories.household(asll), asll_worker)
+    with app.test_request_context():
+        assert link(Alert(rule="asll_phase1", object_type="measure", object_id=m.id)) == \
+            f"/mesures/{m.id}"
