@@ -84,6 +84,10 @@ def run_pass(now: datetime, sender: Sender | None = push.send, deliver: bool = T
     result.timings["queue"] = _t.perf_counter() - start
     if deliver and sender is not None:
         deliver_pending(now, sender, result)
+    # A pass ends with no transaction open, whoever calls it (the scheduler also removes its
+    # session, but a caller running passes back to back would otherwise keep SQLite's write
+    # lock and make a second scheduler time out).
+    db.session.rollback()
     result.timings["total"] = _t.perf_counter() - start
     return result
 
@@ -251,6 +255,7 @@ def deliver_pending(now: datetime, sender: Sender, result: PassResult | None = N
         db.session.commit()
         claimed = list(db.session.scalars(select(Notification).where(Notification.claim == token)))
         if not claimed:
+            db.session.rollback()  # never leave a transaction (on SQLite, the write lock) open
             continue
         pref = preference(user_id)
         digest = pref.digest and not any(n.urgent for n in claimed)
@@ -278,26 +283,38 @@ def deliver_pending(now: datetime, sender: Sender, result: PassResult | None = N
 
 def _send_to_devices(user_id: int, data: dict, ttl: int, urgency: str, sender: Sender,
                      now: datetime, result: PassResult) -> tuple[str, int]:
-    """Send to each device of a person; delete the ones the push service says are gone."""
+    """Send to each device of a person; delete the ones the push service says are gone.
+
+    The subscriptions are detached before the commit, so reading them during the network calls
+    opens no transaction (on SQLite it would hold the write lock while waiting on the push
+    service, and a second scheduler would time out); results are written afterwards at once.
+    """
     subs = list(db.session.scalars(select(PushSubscription)
                                    .where(PushSubscription.user_id == user_id)))
+    for sub in subs:
+        db.session.expunge(sub)
     db.session.commit()  # no transaction held open during network calls
     if not subs:
         return "no_device", 0
-    sent = failed = 0
+    delivered, gone = [], []
+    failed = 0
     for sub in subs:
         code = sender(sub, data, ttl, urgency)
         if 200 <= code < 300:
-            sent += 1
-            sub.last_sent_at = now
+            delivered.append(sub.id)
         elif code in (404, 410):
-            db.session.delete(sub)
-            result.gone += 1
+            gone.append(sub.id)
         else:
             failed += 1
-    result.pushes += sent
-    if sent:
-        return "sent", sent
+    if delivered:
+        db.session.execute(update(PushSubscription).where(PushSubscription.id.in_(delivered))
+                           .values(last_sent_at=now))
+    if gone:
+        db.session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+        result.gone += len(gone)
+    result.pushes += len(delivered)
+    if delivered:
+        return "sent", len(delivered)
     return ("retry", 0) if failed else ("no_device", 0)
 
 

@@ -309,3 +309,12 @@ def test_team_lead_settings_override_and_reset(team_a, coordinator):
     assert db.session.scalars(select(AlertSetting)).all() == []
     with pytest.raises(services.AlertError):
         services.save_leads(coordinator, team_a.id, {"not_seen": -1}, at(date(2026, 11, 23)))
+
+
+def test_a_pass_leaves_no_transaction_open(app):
+    """An open transaction after a pass would hold SQLite's write lock for other schedulers."""
+    from app.alerts import services as alert_services
+    from app.extensions import db
+
+    alert_services.run_pass(datetime(2026, 11, 23, 9, 0), sender=lambda *a: 201)
+    assert not db.session().in_transaction()
