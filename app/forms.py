@@ -5,7 +5,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 
 class Form(FlaskForm):
@@ -70,3 +70,36 @@ class MoneyField(StringField):
         if self.data is not None:
             return f"{self.data:.2f}".replace(".", ",")
         return ""
+
+
+REQUIRED = "Ce champ est obligatoire."
+
+
+def blank_to_none(value):
+    """Strip text; an empty answer is stored as None."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def or_none(value):
+    """Select coercion: the empty option means None."""
+    return value or None
+
+
+def int_or_none(value):
+    """Select coercion for optional ids."""
+    return int(value) if value not in (None, "", "None") else None
+
+
+def opt_choices(mapping: dict, empty: str = "—") -> list:
+    """Select options with an empty first choice."""
+    return choices([("", empty)] + list(mapping.items()))
+
+
+def text(label, max_length=200, required=False, **kw):
+    """A one-line text field, optional unless `required`; blank becomes None."""
+    validators = [InputRequired(REQUIRED)] if required else [Optional()]
+    validators.append(Length(max=max_length, message=f"{max_length} caractères au plus."))
+    return StringField(label, validators=validators, filters=[blank_to_none], **kw)

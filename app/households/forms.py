@@ -1,43 +1,12 @@
 """Forms of the case file. Empty text becomes None; every message is French."""
 from __future__ import annotations
 
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField,
-                     SelectField, StringField, TextAreaField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from app.forms import Form, MoneyField, choices
+from app.forms import (REQUIRED, Form, MoneyField, blank_to_none, choices, int_or_none,
+                       opt_choices, or_none, text)
 from app.households import vocab
-
-REQUIRED = "Ce champ est obligatoire."
-
-
-def blank_to_none(value):
-    """Strip text; an empty answer is stored as None."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-def or_none(value):
-    """Select coercion: the empty option means None."""
-    return value or None
-
-
-def int_or_none(value):
-    """Select coercion for optional ids."""
-    return int(value) if value not in (None, "", "None") else None
-
-
-def opt_choices(mapping: dict, empty: str = "—") -> list:
-    """Select options with an empty first choice."""
-    return choices([("", empty)] + list(mapping.items()))
-
-
-def text(label, max_length=200, required=False, **kw):
-    validators = [InputRequired(REQUIRED)] if required else [Optional()]
-    validators.append(Length(max=max_length, message=f"{max_length} caractères au plus."))
-    return StringField(label, validators=validators, filters=[blank_to_none], **kw)
 
 
 class VersionedForm(Form):

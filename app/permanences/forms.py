@@ -6,41 +6,10 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, MonthFi
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import EmailAddress, Form, choices
+from app.forms import (REQUIRED, EmailAddress, Form, blank_to_none, choices, int_or_none,
+                       opt_choices, or_none, text)
 from app.households.text import fold
 from app.permanences import vocab
-
-REQUIRED = "Ce champ est obligatoire."
-
-
-def blank_to_none(value):
-    """Strip text; an empty answer is None."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-def or_none(value):
-    """Select coercion: the empty option means None."""
-    return value or None
-
-
-def int_or_none(value):
-    """Select coercion for optional ids."""
-    return int(value) if value not in (None, "", "None") else None
-
-
-def opt_choices(mapping: dict, empty: str = "—") -> list:
-    """Select options with an empty first choice."""
-    return choices([("", empty)] + list(mapping.items()))
-
-
-def text(label, max_length=200, required=False, **kw):
-    """A one-line text field, optional unless `required`."""
-    validators = [InputRequired(REQUIRED)] if required else [Optional()]
-    validators.append(Length(max=max_length, message=f"{max_length} caractères au plus."))
-    return StringField(label, validators=validators, filters=[blank_to_none], **kw)
 
 
 def long_text(label, max_length=4000, **kw):

@@ -6,8 +6,7 @@ from wtforms import (DateField, HiddenField, IntegerField, SelectField, SelectMu
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import Form, choices
-from app.households.forms import blank_to_none
+from app.forms import Form, blank_to_none, choices
 from app.visits.models import PLACES
 
 REQUIRED = "Ce champ est obligatoire."
