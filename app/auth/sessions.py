@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import Flask, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from app.audit.services import record
 from app.auth.models import LoginSession
@@ -59,6 +60,10 @@ def start_session(user) -> None:
     session["sid"] = row.id
     session["t0"] = now
     session["seen"] = now
+    # The CSRF secret is made now, in the sign-in answer: otherwise the first page and the
+    # outbox's /session/etat, fetched at the same moment, would each make one and the cookie
+    # set last would invalidate the token the page carries.
+    generate_csrf()
 
 
 def end_session(reason: str = "logout") -> None:

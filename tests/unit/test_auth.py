@@ -267,3 +267,10 @@ def test_prefetch_never_touches_the_session_cookie(app, client, auth, worker):
     assert "Set-Cookie" not in prefetched.headers
     assert "Message pour la personne" not in prefetched.page
     assert "Message pour la personne" in client.get("/plus").page  # still there for the person
+
+
+def test_csrf_secret_is_set_by_the_sign_in_answer(app, client, worker):
+    """Pages and background requests right after sign-in then share one CSRF secret."""
+    client.post("/connexion", data={"email": worker.email, "password": factories.PASSWORD})
+    with client.session_transaction() as sess:
+        assert sess.get("csrf_token")
