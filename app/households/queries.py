@@ -136,10 +136,10 @@ def notes(user, household: Household) -> list[Note]:
         .order_by(Note.written_on.desc(), Note.id.desc())))
 
 
-def hidden_notes_count(user, household: Household) -> int:
-    """How many notes exist that this person may not read (their existence is not secret)."""
+def hidden_notes_count(household: Household, readable: int) -> int:
+    """How many notes exist beyond the `readable` ones (their existence is not secret)."""
     total = db.session.scalar(select(func.count(Note.id)).where(Note.household_id == household.id))
-    return (total or 0) - len(notes(user, household))
+    return (total or 0) - readable
 
 
 def rights(household: Household) -> list[Right]:

@@ -25,9 +25,6 @@ bp = Blueprint("households", __name__, url_prefix="/menages")
 register(NavItem("Ménages", "households.index", "households", order=20, roles=CASE_ROLES,
                  blueprints=("households",)))
 
-SECTIONS = {"resume": "Résumé", "projet": "Projet", "droits": "Droits", "notes": "Notes",
-            "chronologie": "Chronologie"}
-
 
 @bp.before_request
 @role_required(*CASE_ROLES)
@@ -349,9 +346,9 @@ def notes(household_id: int):
     """Social notes and evaluation reports this person may read."""
     household = queries.household_or_404(household_id, current_user)
     _read(household, "notes")
+    readable = queries.notes(current_user, household)
     return render("households/notes.html", household=household, section="notes",
-                  notes=queries.notes(current_user, household),
-                  hidden=queries.hidden_notes_count(current_user, household))
+                  notes=readable, hidden=queries.hidden_notes_count(household, len(readable)))
 
 
 @bp.route("/<int:household_id>/notes/nouvelle", methods=["GET", "POST"],
