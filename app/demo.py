@@ -221,11 +221,13 @@ def _case_file(household: Household, teams: dict, users: dict, now: datetime) ->
                           identified_on=today + timedelta(days=offset))
         barriers.append(barrier)
         barrier.household = household
+        db.session.add(barrier)  # many-to-one: not cascaded from the household
     for title, offset, progress in spec.get("goals", []):
         goal = Goal(title=title, set_on=today + timedelta(days=offset), progress=progress,
                     status="atteint" if progress == 100 else "en_cours", updated_at=now,
                     barrier=barriers[0] if barriers and "dette" in title.lower() else None)
         goal.household = household
+        db.session.add(goal)
         if progress:
             goal.steps = [GoalStep(on=today + timedelta(days=offset // 2), progress=progress,
                                    comment="Point fait lors de la visite.", author_id=author.id)]
@@ -237,10 +239,12 @@ def _case_file(household: Household, teams: dict, users: dict, now: datetime) ->
                       decided_on=today + timedelta(days=decided) if decided is not None else None,
                       next_step_due=today + timedelta(days=due) if due is not None else None)
         right.household = household
+        db.session.add(right)
     for kind, level, title, body, offset in spec.get("notes", []):
         note = Note(kind=kind, confidentiality=level, title=title, body=body, author_id=author.id,
                     written_on=today + timedelta(days=offset), created_at=now, updated_at=now)
         note.household = household
+        db.session.add(note)
 
 
 def load(now: datetime) -> dict[str, int]:

@@ -84,3 +84,12 @@ def test_htmx_request_gets_the_named_block_only(app):
     with app.test_request_context():
         body, _ = render("core/error.html", block="content", title="T", text="X", code=1)
     assert "<html" in body
+
+
+def test_demo_case_files_are_filled(app):
+    """The demo shows case files with a project, rights and notes, not empty shells."""
+    from app.households.models import Goal, Note, Right
+
+    demo.load(utcnow())
+    for model in (Goal, Note, Right):
+        assert db.session.scalar(select(func.count(model.id))) > 0, model.__name__
