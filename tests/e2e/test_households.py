@@ -22,6 +22,9 @@ def test_case_file_on_a_phone(page, server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Ménages")
     assert serious_violations(page) == []
     page.get_by_role("link", name="Nouveau ménage").click()
+    # htmx focuses the autofocus field just after the swap: wait for it before typing, or the
+    # first keystrokes can land in that field.
+    expect(page.get_by_label("Prénom", exact=True)).to_be_focused()
 
     # A first try without any name: French message, typed values kept.
     page.get_by_label("Commune").fill("Tournefeuille")
