@@ -70,6 +70,8 @@ ACTION_LABELS = {
     "measure.sheet_read": "Fiche de lien consultée",
     "measure.sheet_pdf": "Fiche de lien téléchargée",
     "measure.batch": "Envoi du lot au financeur enregistré",
+    "measure.edit": "Mesure ASLL corrigée",
+    "measure.batch_export": "Lot du financeur exporté",
     "contract.sign": "Contrat de logement signé",
     "contract.renew": "Contrat renouvelé",
     "contract.end": "Sortie du logement enregistrée",

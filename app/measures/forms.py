@@ -25,6 +25,21 @@ class NotifyForm(Form):
                                validators=[InputRequired(REQUIRED), Length(max=4000)])
 
 
+class EditForm(Form):
+    """Correct the facts of a measure (a typing mistake in the notification, a contract date)."""
+
+    reference = StringField("Référence de la notification",
+                            validators=[InputRequired(REQUIRED), Length(max=60)])
+    notified_on = date_field("Date de notification")
+    funder = SelectField("Financeur", choices=choices(FUNDERS),
+                         validators=[InputRequired(REQUIRED)])
+    prescriber = StringField("Prescripteur", validators=[InputRequired(REQUIRED),
+                                                         Length(max=160)])
+    objectives = TextAreaField("Objectifs fixés par le prescripteur",
+                               validators=[InputRequired(REQUIRED), Length(max=4000)])
+    contract_signed_on = date_field("Contrat signé le", required=False)
+
+
 class AssignForm(Form):
     """Receipt confirmed and the worker chosen."""
 

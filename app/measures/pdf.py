@@ -18,3 +18,16 @@ def sheet_pdf(measure, month: date, sheet, activity, status, days: int) -> bytes
     html = render_template("measures/sheet_pdf.html", m=measure, month=month, sheet=sheet,
                            a=activity, s=status, days=days)
     return weasyprint.HTML(string=html).write_pdf()
+
+
+def batch_filename(team_id: int, funder: str, month: date, ext: str) -> str:
+    """'lot-asll-metropole-2026-03-equipe-4.pdf'."""
+    return f"lot-asll-{funder}-{month:%Y-%m}-equipe-{team_id}.{ext}"
+
+
+def batch_pdf(**context) -> bytes:
+    """A month's batch for the funder: measures, phase and days of support."""
+    import weasyprint
+
+    return weasyprint.HTML(string=render_template("measures/batch_pdf.html",
+                                                  **context)).write_pdf()

@@ -48,6 +48,53 @@ def notify(*, actor, now: datetime, team, household, reference: str, notified_on
     return m
 
 
+#: fields a coordinator may correct after the notification was recorded
+EDITABLE = ("reference", "notified_on", "funder", "prescriber", "objectives",
+            "contract_signed_on")
+
+
+def edit(measure: Measure, *, actor, now: datetime, **values) -> Measure:
+    """Correct the facts of a measure; the computed dates follow (they are never stored)."""
+    _lead(actor, measure.team_id)
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"not editable: {sorted(unknown)}")
+    if values.get("funder", measure.funder) not in FUNDERS:
+        raise MeasureError("Financeur inconnu.", "funder")
+    for key in ("reference", "prescriber", "objectives"):
+        if key in values:
+            values[key] = (values[key] or "").strip()
+            if not values[key]:
+                raise MeasureError("Ce champ est obligatoire.", key)
+    notified = values.get("notified_on", measure.notified_on)
+    signed = values.get("contract_signed_on", measure.contract_signed_on)
+    if measure.received_on and notified > measure.received_on:
+        raise MeasureError("La notification ne peut pas suivre la réception "
+                           f"(confirmée le {measure.received_on:%d/%m/%Y}).", "notified_on")
+    if signed is not None:
+        if measure.received_on is None:
+            raise MeasureError("La réception de la mesure doit d'abord être confirmée.",
+                               "contract_signed_on")
+        if signed < notified:
+            raise MeasureError("Le contrat ne peut pas précéder la notification.",
+                               "contract_signed_on")
+        if measure.ended_on and signed > measure.ended_on:
+            raise MeasureError("Le contrat ne peut pas suivre la fin de la mesure.",
+                               "contract_signed_on")
+    if measure.ended_on and notified > measure.ended_on:
+        raise MeasureError("La notification ne peut pas suivre la fin de la mesure.",
+                           "notified_on")
+    changed = sorted(k for k, v in values.items() if getattr(measure, k) != v)
+    if not changed:
+        return measure
+    for key in changed:
+        setattr(measure, key, values[key])
+    record("measure.edit", actor=actor, object_type="asll_measure", object_id=measure.id,
+           team_id=measure.team_id, detail={"fields": changed})
+    db.session.commit()
+    return measure
+
+
 def confirm_and_assign(measure: Measure, *, actor, now: datetime, received_on: date,
                        worker) -> Measure:
     """The coordinator confirms receipt of the notification and assigns a worker."""

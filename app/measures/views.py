@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.audit.services import record
 from app.auth.scoping import role_required, team_ids
 from app.extensions import db
+from app.auth.models import Team
 from app.forms import choices
 from app.measures import pdf, queries, rules, services
 from app.measures import timeline  # noqa: F401  (registers the timeline provider)
-from app.measures.forms import (AssignForm, BatchForm, ContractForm, EndForm, NotifyForm,
-                                SheetForm)
+from app.exports import csv_bytes, download
+from app.measures.forms import (AssignForm, BatchForm, ContractForm, EditForm, EndForm,
+                                NotifyForm, SheetForm)
 from app.measures.models import FUNDERS
 from app.measures.services import MeasureError
 from app.nav import NavItem, register
@@ -134,6 +135,28 @@ def show(measure_id: int):
     return _show(m)
 
 
+@bp.route("/<int:measure_id>/modifier", methods=["GET", "POST"])
+def edit(measure_id: int):
+    """Correct the facts of a measure (coordination); computed dates follow."""
+    m = queries.get(measure_id, current_user)
+    if m.team_id not in team_ids(current_user, LEAD_ROLES):
+        abort(403)
+    form = EditForm(obj=m) if request.method == "GET" else EditForm()
+    error, status = None, 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                services.edit(m, actor=current_user, now=utcnow(),
+                              **{k: getattr(form, k).data for k in services.EDITABLE})
+                flash("Mesure corrigée.", "success")
+                return redirect(url_for("measures.show", measure_id=m.id))
+            except MeasureError as exc:
+                db.session.rollback()
+                error = _refuse(form, exc)
+        status = 422
+    return render_template("measures/edit.html", form=form, m=m, error=error), status
+
+
 @bp.post("/<int:measure_id>/attribution")
 def assign(measure_id: int):
     """Confirm receipt and assign the measure to a worker."""
@@ -234,20 +257,20 @@ def sheet_pdf(measure_id: int, month: str):
     record("measure.sheet_pdf", actor=current_user, object_type="asll_measure", object_id=m.id,
            team_id=m.team_id)
     db.session.commit()
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{pdf.sheet_filename(m, day)}"')
-    return response
+    return download(body, pdf.sheet_filename(m, day), "application/pdf")
+
+
+def _batch_team(team_id: int, funder: str) -> None:
+    if team_id not in team_ids(current_user, CASE_ROLES) or funder not in FUNDERS:
+        record("access.denied", actor=current_user, object_type="team", object_id=team_id)
+        db.session.commit()
+        abort(404)
 
 
 @bp.route("/lot/<int:team_id>/<funder>/<month>", methods=["GET", "POST"])
 def batch(team_id: int, funder: str, month: str):
     """A month's batch for a funder: measures, phase and days of support; when it was sent."""
-    if team_id not in team_ids(current_user, CASE_ROLES) or funder not in FUNDERS:
-        record("access.denied", actor=current_user, object_type="team", object_id=team_id)
-        db.session.commit()
-        abort(404)
+    _batch_team(team_id, funder)
     day = _month(month)
     form = BatchForm(formdata=None, sent_on=today_paris()) if request.method == "GET" \
         else BatchForm()
@@ -273,3 +296,28 @@ def batch(team_id: int, funder: str, month: str):
                            next=rules.month_start(rules.month_end(day) + timedelta(1)),
                            team_id=team_id, funder_code=funder,
                            total=sum(x.days for x in lines)), status
+
+
+@bp.route("/lot/<int:team_id>/<funder>/<month>.<any(csv, pdf):ext>")
+def batch_export(team_id: int, funder: str, month: str, ext: str):
+    """The month's batch as a CSV table or a PDF to send to the funder (recorded)."""
+    _batch_team(team_id, funder)
+    day = _month(month)
+    lines = queries.batch_lines(current_user, team_id, funder, day)
+    record("measure.batch_export", actor=current_user, object_type="team", object_id=team_id,
+           team_id=team_id, detail={"funder": funder, "month": day.isoformat(), "format": ext})
+    db.session.commit()
+    name = pdf.batch_filename(team_id, funder, day, ext)
+    if ext == "csv":
+        body = csv_bytes(["Référence", "Ménage", "Prescripteur", "Notifiée le", "Phase",
+                          "Intervenant·e", "Jours d'accompagnement"],
+                         [(x.measure.reference, x.measure.household.name,
+                           x.measure.prescriber, x.measure.notified_on.strftime("%d/%m/%Y"),
+                           x.phase, x.measure.worker.display_name if x.measure.worker else "",
+                           x.days) for x in lines])
+        return download(body, name, "text/csv; charset=utf-8")
+    body = pdf.batch_pdf(lines=lines, month=day, funder=FUNDERS[funder],
+                         team=db.session.get(Team, team_id),
+                         total=sum(x.days for x in lines),
+                         sent=queries.batch(team_id, funder, day))
+    return download(body, name, "application/pdf")

@@ -94,3 +94,18 @@ def test_measures_on_a_laptop(new_page, server):
     page.get_by_role("link", name="Métropole (FSL)").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Lot Métropole (FSL)")
     check(page, "measures-batch-laptop")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Télécharger le PDF").click()
+    assert info.value.suggested_filename.startswith("lot-asll-metropole-")
+    with open(info.value.path(), "rb") as fh:
+        assert "Métropole (FSL)" in PdfReader(io.BytesIO(fh.read())).pages[0].extract_text()
+
+    # The coordinator corrects a typing mistake in a notification.
+    page.goto(server.url + "/mesures/")
+    page.get_by_role("link", name="Famille Lambert").click()
+    page.get_by_role("link", name="Corriger la mesure").click()
+    check(page, "measures-edit-laptop")
+    page.get_by_label("Prescripteur", exact=True).fill("MDS Toulouse Bonnefoy")
+    page.get_by_role("button", name="Enregistrer les corrections").click()
+    expect(page.get_by_text("Mesure corrigée.")).to_be_visible()
+    expect(page.get_by_text("MDS Toulouse Bonnefoy")).to_be_visible()

@@ -177,6 +177,68 @@ def test_monthly_batch_lists_days_and_records_when_it_was_sent(app, client, auth
         f"/mesures/lot/{asll.id}/metropole/2026-02").page
 
 
+def test_batch_exports_match_the_screen_and_are_recorded(app, client, auth, asll, coord,
+                                                         asll_worker, team_b):
+    import csv
+
+    a = factories.measure(asll, factories.household(asll, name="Famille A"), asll_worker,
+                          notified_on=date(2026, 2, 10), reference="FSL-A")
+    factories.measure(asll, factories.household(asll, name="Famille B"), asll_worker,
+                      notified_on=date(2025, 6, 1), contract_signed_on=date(2025, 7, 1),
+                      ended_on=date(2026, 2, 5), outcome="terminee", end_reason="Fin",
+                      reference="FSL-B")
+    auth.login(coord.email)
+    r = client.get(f"/mesures/lot/{asll.id}/metropole/2026-02.csv")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    assert r.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Référence" and rows[0][-1] == "Jours d'accompagnement"
+    assert [(x[0], x[1], x[3], x[-1]) for x in rows[1:]] == [
+        ("FSL-A", "Famille A", "10/02/2026", "19"), ("FSL-B", "Famille B", "01/06/2025", "5")]
+    r = client.get(f"/mesures/lot/{asll.id}/metropole/2026-02.pdf")
+    assert r.headers["Content-Type"] == "application/pdf"
+    text = pdf_text(r.data)
+    for expected in ("lot février 2026", "Métropole (FSL)", "FSL-A", "Famille A", "FSL-B",
+                     "2 mesures 24"):
+        assert expected in text, expected
+    exports = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "measure.batch_export")).all()
+    assert sorted(e.detail["format"] for e in exports) == ["csv", "pdf"]
+    assert a.id  # the measure exists; another team's batch is a 404
+    assert client.get(f"/mesures/lot/{team_b.id}/metropole/2026-02.csv").status_code == 404
+
+
+def test_coordinator_corrects_a_measure_and_dates_follow(app, client, auth, asll, coord,
+                                                         asll_worker):
+    csrf_free(app)
+    m = factories.measure(asll, factories.household(asll, name="Famille Lambert"), asll_worker,
+                          notified_on=date(2026, 1, 15), received_on=date(2026, 1, 20))
+    auth.login(asll_worker.email)
+    assert client.get(f"/mesures/{m.id}/modifier").status_code == 403
+    auth.logout()
+    auth.login(coord.email)
+    form = {"reference": "FSL-31-0099", "notified_on": "2026-01-10", "funder": "departement",
+            "prescriber": "CCAS Colomiers", "objectives": "Accès aux droits",
+            "contract_signed_on": "2026-03-12"}
+    # a notification after the confirmed receipt is refused, next to its field, typed values kept
+    r = client.post(f"/mesures/{m.id}/modifier", data={**form, "notified_on": "2026-01-25"})
+    assert r.status_code == 422
+    assert "La notification ne peut pas suivre la réception" in r.page
+    assert 'value="FSL-31-0099"' in r.page and "Accès aux droits" in r.page
+    assert db.session.get(Measure, m.id).reference != "FSL-31-0099"
+    r = client.post(f"/mesures/{m.id}/modifier", data=form)
+    assert r.status_code == 302
+    saved = db.session.get(Measure, m.id)
+    assert (saved.reference, saved.notified_on, saved.funder, saved.contract_signed_on) == (
+        "FSL-31-0099", date(2026, 1, 10), "departement", date(2026, 3, 12))
+    page = client.get(f"/mesures/{m.id}").page
+    assert "contrat signé le 12 mars 2026" in page and "Fin de la phase 2" in page
+    assert "12 déc. 2026" in page  # nine months after the contract, computed
+    edit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "measure.edit"))
+    assert edit.detail["fields"] == ["contract_signed_on", "funder", "notified_on",
+                                     "objectives", "prescriber", "reference"]
+
+
 def test_a_measure_alert_links_to_the_measure(app, asll, asll_worker):
     from app.alerts.models import Alert
     from app.alerts.queries import link
