@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from app.auth.models import Membership, Team, User
 from app.auth.scoping import get_scoped_or_404, scope, team_ids
 from app.extensions import db
-from app.households.models import Household, Note, Right
+from app.households.models import Barrier, Goal, Household, Note, Right
 from app.measures import rules
 from app.measures.models import FunderBatch, LinkSheet, Measure
 from app.programmes import CASE_ROLES, LEAD_ROLES
@@ -121,6 +121,27 @@ def sheets(measure: Measure) -> list[LinkSheet]:
     """Every fiche de lien of a measure, newest first."""
     return list(db.session.scalars(select(LinkSheet).where(LinkSheet.measure_id == measure.id)
                                    .order_by(LinkSheet.month.desc())))
+
+
+@dataclass
+class Project:
+    """Where the household's project stands in the case file: phase 1's diagnosis and goals."""
+
+    barriers: int  #: barriers recorded in the case file
+    barriers_open: int  #: of which not yet lifted
+    goals: int  #: goals agreed with the household
+    goals_running: int  #: of which still running
+
+
+def project(measure: Measure) -> Project:
+    """Counts of the household's barriers and goals (one query each, in SQL)."""
+    b = db.session.execute(select(func.count(Barrier.id),
+                                  func.count(Barrier.id).filter(Barrier.status != "leve"))
+                           .where(Barrier.household_id == measure.household_id)).one()
+    g = db.session.execute(select(func.count(Goal.id),
+                                  func.count(Goal.id).filter(Goal.status == "en_cours"))
+                           .where(Goal.household_id == measure.household_id)).one()
+    return Project(b[0], b[1], g[0], g[1])
 
 
 @dataclass

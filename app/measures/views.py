@@ -121,6 +121,7 @@ def _show(m, *, assign=None, contract=None, end=None, error=None, status=200):
             month = rules.previous_month(month)
     written = {x.month: x for x in queries.sheets(m)}
     return render_template("measures/show.html", m=m, s=s, today=today, lead=lead,
+                           project=queries.project(m),
                            assign=assign, contract=contract, end=end, error=error,
                            months=months, written=written), status
 

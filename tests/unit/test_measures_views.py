@@ -239,6 +239,28 @@ def test_coordinator_corrects_a_measure_and_dates_follow(app, client, auth, asll
                                      "objectives", "prescriber", "reference"]
 
 
+def test_measure_page_shows_where_the_households_project_stands(client, auth, asll, coord):
+    from app.households.models import Barrier, Goal
+
+    h = factories.household(asll, name="Famille Project")
+    m = factories.measure(asll, h)
+    auth.login(coord.email)
+    assert "<dt>Freins évalués</dt><dd>aucun pour l'instant</dd>" in client.get(
+        f"/mesures/{m.id}").page
+    day = date(2026, 2, 1)
+    db.session.add_all([
+        Barrier(household_id=h.id, category="budget", description="Dette", identified_on=day),
+        Barrier(household_id=h.id, category="logement", description="Humidité",
+                identified_on=day, status="leve", resolved_on=day),
+        Goal(household_id=h.id, title="Apurer la dette", set_on=day),
+    ])
+    db.session.commit()
+    page = client.get(f"/mesures/{m.id}").page
+    assert "<dt>Freins évalués</dt><dd>2 dont 1 à lever</dd>" in page
+    assert "<dt>Objectifs convenus</dt><dd>1 dont 1 en cours</dd>" in page
+    assert f'href="/menages/{h.id}/projet"' in page
+
+
 def test_a_measure_alert_links_to_the_measure(app, asll, asll_worker):
     from app.alerts.models import Alert
     from app.alerts.queries import link
