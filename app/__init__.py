@@ -28,7 +28,7 @@ def create_app(config: dict | type | None = None) -> Flask:
     _init_database(app)
     csrf.init_app(app)
 
-    from app import assets, auth, formatting, htmx, nav, security
+    from app import assets, auth, formatting, htmx, nav, proxy, security
 
     assets.init_app(app)
     auth.init_app(app)
@@ -36,22 +36,28 @@ def create_app(config: dict | type | None = None) -> Flask:
     security.init_app(app)
     formatting.init_app(app)
     nav.init_app(app)
+    proxy.init_app(app)
 
     from app.admin.views import bp as admin_bp
     from app.alerts.views import bp as alerts_bp
     from app.auth.passkey_views import bp as passkeys_bp
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
+    from app.dashboard.views import bp as dashboard_bp
     from app.households.views import bp as households_bp
     from app.housing.views import bp as housing_bp
     from app.inventories.views import bp as inventories_bp
+    from app.logbook.views import bp as logbook_bp
     from app.measures.views import bp as measures_bp
     from app.permanences.views import bp as permanences_bp
     from app.pwa.views import bp as pwa_bp
+    from app.privacy.views import bp as privacy_bp
+    from app.relogement.views import bp as relogement_bp
     from app.visits.views import bp as visits_bp
 
     for bp in (core_bp, auth_bp, passkeys_bp, admin_bp, households_bp, housing_bp,
-               visits_bp, inventories_bp, permanences_bp, alerts_bp, pwa_bp, measures_bp):
+               visits_bp, inventories_bp, permanences_bp, alerts_bp, pwa_bp, measures_bp,
+               logbook_bp, relogement_bp, dashboard_bp, privacy_bp):
         app.register_blueprint(bp)
 
     _register_errors(app)

@@ -68,7 +68,7 @@ def create_admin(email: str, name: str, team: str, password: str) -> None:
     from app.timeutil import utcnow
 
     email = normalize_email(email)
-    problem = password_problem(password, email)
+    problem = password_problem(password, email, name)
     if problem:
         raise click.ClickException(problem)
     if db.session.scalar(select(User.id).where(User.email == email)):

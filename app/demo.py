@@ -19,6 +19,8 @@ from app.households.models import (Barrier, Enrolment, Goal, GoalStep, Household
 from app.timeutil import today_paris
 from app.housing.models import Flat
 
+#: The documented demo password. Demo accounts are made with hash_password() directly: they
+#: bypass the password policy on purpose (docs/security.md), never use them on real data.
 DEMO_PASSWORD = "terrain-demo"
 
 SITES = [("Toulouse — Saint-Cyprien", "Toulouse"), ("Grenoble — Berriat", "Grenoble")]
@@ -83,6 +85,10 @@ HOUSEHOLDS = [
      [("Martine", "Rousseau", None, 1972)]),
     ("Pépito", "Village de l'insertion", "karim.haddad@terrain.test", "Toulouse",
      [(None, None, "Pépito", 1975)]),
+    ("Mimi", "Village de l'insertion", "karim.haddad@terrain.test", "Toulouse",
+     [(None, None, "Mimi", 1979)]),
+    ("Le Grand Jo", "Village de l'insertion", "karim.haddad@terrain.test", "Toulouse",
+     [("Joël", None, "Le Grand Jo", 1966)]),
     ("Famille Okafor", "Relogement Mistral", "elodie.bernard@terrain.test", "Grenoble",
      [("Grace", "Okafor", None, 1988), ("Daniel", "Okafor", None, 2014)]),
     ("M. Garcia", "Relogement Mistral", "elodie.bernard@terrain.test", "Grenoble",
@@ -100,6 +106,8 @@ FLATS = [
     ("12 rue de la Fontaine", "31700", "Blagnac", "T4", 81.0, 3, "travaux", "IML Toulouse"),
     ("5 allée des Tilleuls", "31200", "Toulouse", "T1", 31.0, 1, "vacant", "IML Toulouse"),
     ("16 rue du Pont-Vieux", "31300", "Toulouse", "T1", 29.5, 5, "occupe",
+     "Logement d'abord Toulouse"),
+    ("7 rue des Teinturiers", "31300", "Toulouse", "T1", 27.0, 2, "vacant",
      "Logement d'abord Toulouse"),
     ("9 chemin des Vignes", "38000", "Grenoble", "collectif", 112.0, 0, "occupe",
      "Lieu de vie Les Glycines"),
@@ -314,6 +322,18 @@ def load(now: datetime) -> dict[str, int]:
     from app.measures.demo import load as load_measures
 
     added.update({f"asll_{k}": v for k, v in load_measures(now, teams, users).items()})
+    from app.dashboard.demo import load as load_dashboard
+
+    added.update({f"dashboard_{k}": v for k, v in load_dashboard(now, teams, users).items()})
+    from app.logbook.demo import load as load_logbook
+
+    added.update({f"logbook_{k}": v for k, v in load_logbook(now, teams, users).items()})
+    from app.relogement.demo import load as load_relogement
+
+    added.update({f"relogement_{k}": v for k, v in load_relogement(now, teams, users).items()})
+    from app.privacy.demo import load as load_privacy
+
+    added.update({f"privacy_{k}": v for k, v in load_privacy(now, teams, users).items()})
     added["passkeys"] = _demo_passkeys(users, now)
     db.session.commit()
     # The alert centre shows the deadlines of the data above at once (no push is sent).

@@ -18,3 +18,11 @@ from app.inventories.models import (Inventory, InventoryItem, InventoryPhoto,  #
 from app.alerts.models import (Alert, AlertSetting, Notification, PushPreference,  # noqa: F401
                                PushSubscription)
 from app.measures.models import FunderBatch, LinkSheet, Measure  # noqa: F401
+from app.dashboard.models import (enrolment_counts, report_orientation,  # noqa: F401
+                                  visit_counts)
+from app.logbook.models import (FlatCheck, FlatCheckItem, LogbookSettings,  # noqa: F401
+                                LogEntry, LogEntryConflict, LogEntryPerson, LogEntryPhoto)
+from app.relogement.models import (Building, Mission, Operation, Proposal,  # noqa: F401
+                                   RehousingCase)
+from app.privacy.models import (ArchiveAccess, HouseholdArchive,  # noqa: F401
+                                RetentionPolicy, RetentionRun)

@@ -20,6 +20,9 @@ class NavItem:
     blueprints: tuple[str, ...] = ()
     #: False: laptop top bar only; on phones the entry is reached from the "Plus" page.
     phone: bool = True
+    #: None = any team; else only people holding one of `roles` in a team running one of these
+    #: programmes see the entry (an ASLL tool is noise for a drop-in coordinator).
+    programmes: tuple[str, ...] | None = None
 
 
 _ITEMS: list[NavItem] = []
@@ -36,7 +39,15 @@ def items_for(user) -> list[NavItem]:
     """The entries this person may use."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return [i for i in _ITEMS if i.roles is None or user.has_role(*i.roles)]
+    return [i for i in _ITEMS if _allowed(user, i)]
+
+
+def _allowed(user, item: NavItem) -> bool:
+    if item.roles is None and item.programmes is None:
+        return True
+    return any((item.roles is None or m.role in item.roles)
+               and (item.programmes is None or m.team.programme in item.programmes)
+               for m in user.memberships)
 
 
 def phone_items(items: list[NavItem]) -> list[NavItem]:

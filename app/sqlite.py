@@ -20,7 +20,7 @@ def configure_engine(engine: Engine) -> None:
         # Take transaction control away from pysqlite so BEGIN is ours to issue.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")  # sql-ok: a module constant
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = NORMAL")

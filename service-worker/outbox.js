@@ -27,6 +27,7 @@ const Outbox = (function () {
     const response = await fetch("/session/etat", {
       credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store",
     });
+    if (response.headers.get("X-Terrain-Wipe") === "1") { await self.terrainWipe(); return null; }
     if (response.status === 401) return null;
     if (!response.ok) throw new Error("session " + response.status);
     return response.json();
@@ -143,8 +144,9 @@ const Outbox = (function () {
                         status: response.status, body: body });
     }
     for (const e of skipped.reverse()) await queue.unshiftRequest(e);
+    const waiting = await count(current.user);
     await broadcast({ type: "outbox-count", user: String(current.user),
-                      count: (await count(current.user)).count });
+                      count: waiting.count, drafts: waiting.drafts });
     return results;
   }
 
@@ -168,5 +170,10 @@ const Outbox = (function () {
     for (const e of keep) await queue.pushRequest(e);
   }
 
-  return { submit: submit, replay: replay, count: count, dropUser: dropUser };
+  // A revoked device (lost phone): every waiting request goes, whoever queued it.
+  async function dropAll() {
+    while (await queue.shiftRequest()) { /* dropped */ }
+  }
+
+  return { submit: submit, replay: replay, count: count, dropUser: dropUser, dropAll: dropAll };
 })();

@@ -27,6 +27,7 @@ const Pages = (function () {
     const cached = await caches.match(key, { cacheName: cacheName });
     try {
       const response = await withTimeout(fetch(request), cached ? NETWORK_TIMEOUT_MS : 30000);
+      if (response.headers.get("X-Terrain-Wipe") === "1") { await self.terrainWipe(); return response; }
       if (cached && response.ok && !isLoginPage(response) && request.mode === "navigate") {
         await (await caches.open(cacheName)).put(key, await stamped(response.clone()));
       }
@@ -77,6 +78,7 @@ const Pages = (function () {
         // answer must not overwrite a newer one) nor hands out the person's flash messages.
         const response = await fetch(path, { credentials: "same-origin",
                                              headers: { "X-Terrain-Prefetch": "1" } });
+        if (response.headers.get("X-Terrain-Wipe") === "1") { await self.terrainWipe(); return { stored: 0 }; }
         if (response.ok && !isLoginPage(response)) {
           await cache.put(path, await stamped(response));
           stored++;

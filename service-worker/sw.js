@@ -44,6 +44,7 @@ self.addEventListener("message", function (event) {
   else if (data.type === "cache-urls") work = Pages.keepOnly(data.urls || []);
   else if (data.type === "hello") work = forgetOtherUser(data.user);
   else if (data.type === "sign-out") work = signOut(data.user);
+  else if (data.type === "wipe") work = wipeAll();
   else work = Promise.resolve(null);
   event.waitUntil(work.then(reply, function (err) { reply({ error: String(err) }); }));
 });
@@ -72,6 +73,23 @@ async function signOut(user) {
   await TerrainDB.del("meta", "user");
   return { ok: true };
 }
+
+// An admin revoked this device (lost or stolen phone): the server marks its next answer
+// (X-Terrain-Wipe, or data-wipe-device on the page) and nothing of anyone is kept: pages,
+// drafts, refused and waiting reports. Only the app shell (no personal data) stays.
+async function wipeAll() {
+  for (const name of await caches.keys()) {
+    if (name.startsWith("terrain-") && name !== workbox.core.cacheNames.precache) {
+      await caches.delete(name);
+    }
+  }
+  await TerrainDB.clear("drafts", "");
+  await TerrainDB.clear("rejected", "");
+  await Outbox.dropAll();
+  await TerrainDB.del("meta", "user");
+  return { ok: true };
+}
+self.terrainWipe = wipeAll;
 
 // Background Sync where the browser has it; on every worker start otherwise (iOS).
 Outbox.replay();

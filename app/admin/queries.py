@@ -36,13 +36,19 @@ def invitations(now: datetime, limit: int = 50) -> list[Invitation]:
         select(Invitation).order_by(Invitation.created_at.desc()).limit(limit)))
 
 
-def journal(page: int, per_page: int, action: str = "", actor_id: int | None = None
+def journal(page: int, per_page: int, action: str = "", actor_id: int | None = None,
+            household_id: int | None = None, start=None, end=None
             ) -> tuple[list[AuditEvent], bool]:
-    """One page of the audit journal, newest first, and whether another page follows."""
+    """One page of the audit journal, newest first, and whether another page follows.
+
+    `household_id` keeps the rows about that case file and its rows (app/privacy); `start` and
+    `end` are Paris days, both included.
+    """
+    from app.privacy.queries import JournalFilter, household_condition
+
     stmt = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    if actor_id:
-        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    stmt = JournalFilter(actor_id=actor_id, action=action, start=start, end=end).apply(stmt)
+    if household_id:
+        stmt = stmt.where(household_condition(household_id))
     rows = list(db.session.scalars(stmt.offset((page - 1) * per_page).limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page

@@ -187,9 +187,25 @@ def journal():
     page = max(request.args.get("page", 1, type=int), 1)
     action = request.args.get("action", "")
     actor_id = request.args.get("personne", type=int)
-    rows, has_more = queries.journal(page, 50, action, actor_id)
-    record("audit.read", actor=current_user, detail={"page": page, "action": action or None})
+    household_id = request.args.get("menage", type=int)
+    start, end = _day(request.args.get("du")), _day(request.args.get("au"))
+    rows, has_more = queries.journal(page, 50, action, actor_id, household_id, start, end)
+    record("audit.read", actor=current_user, detail={"page": page, "action": action or None,
+                                                     "household": household_id})
     db.session.commit()
+    args = {"action": action or None, "personne": actor_id, "menage": household_id,
+            "du": start.isoformat() if start else None, "au": end.isoformat() if end else None}
     return render_template("admin/journal.html", rows=rows, page=page, has_more=has_more,
                            action=action, actor_id=actor_id, actions=ACTION_LABELS,
-                           people=queries.users())
+                           people=queries.users(), household_id=household_id, start=start,
+                           end=end, args=args)
+
+
+def _day(text: str | None):
+    """A day typed in a filter (YYYY-MM-DD), or None."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None

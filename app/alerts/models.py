@@ -42,8 +42,6 @@ class Alert(db.Model):
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id",
                                                                   ondelete="SET NULL"))
     acknowledged_at: Mapped[datetime | None]
-    #: Key of the last notification queued for this alert (stage, snooze round, holder).
-    notified: Mapped[str | None] = mapped_column(String(240))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]  #: the cause went away (lease renewed, report written)
@@ -68,7 +66,8 @@ class Notification(db.Model):
     __table_args__ = (Index("ix_notification_pending", "status", "deliver_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: "<alert key>|<stage>|<user id>": inserted by exactly one scheduler, the one that sends it
+    #: "<alert key>|<stage>[r<snoozed until>]|<user id>": inserted by exactly one scheduler,
+    #: the one that sends it; an open alert with no row for its key still owes one
     key: Mapped[str] = mapped_column(String(240), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"),
                                          index=True)

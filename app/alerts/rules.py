@@ -76,6 +76,7 @@ class Context:
         self.now = now
         self._leads = leads or {}
         self._cache: dict[str, object] = {}
+        self._holders: dict[tuple, tuple[int, ...]] = {}
 
     def lead(self, team_id: int, code: str) -> int:
         """The team's lead time for a rule, else the rule's default."""
@@ -124,9 +125,13 @@ class Context:
 
     def holders(self, team_id: int, people: Iterable[int | None]) -> tuple[int, ...]:
         """Those of `people` still working in the team, else the team's coordinators."""
-        members = self.case_members().get(team_id, set())
-        kept = tuple(sorted({p for p in people if p is not None and p in members}))
-        return kept or self.coordinators(team_id)
+        key = (team_id, tuple(people))
+        found = self._holders.get(key)
+        if found is None:
+            members = self.case_members().get(team_id, set())
+            kept = tuple(sorted({p for p in key[1] if p is not None and p in members}))
+            found = self._holders[key] = kept or self.coordinators(team_id)
+        return found
 
 
 def evaluate(ctx: Context) -> list[Candidate]:
@@ -236,15 +241,15 @@ def arrears(ctx: Context):
 # -- Visits -----------------------------------------------------------------------------------
 
 
-def _visit_workers(visit_ids: list[int]) -> dict[int, list[int]]:
-    from app.visits.models import visit_worker
+def _visit_workers(*where) -> dict[int, list[int]]:
+    """The workers of the visits matching `where`, by visit (one query, driven by the visits)."""
+    from app.visits.models import Visit, visit_worker
 
     out: dict[int, list[int]] = {}
-    for i in range(0, len(visit_ids), 500):
-        rows = db.session.execute(select(visit_worker.c.visit_id, visit_worker.c.user_id)
-                                  .where(visit_worker.c.visit_id.in_(visit_ids[i:i + 500])))
-        for visit, user in rows:
-            out.setdefault(visit, []).append(user)
+    rows = db.session.execute(select(visit_worker.c.visit_id, visit_worker.c.user_id)
+                              .join(Visit, Visit.id == visit_worker.c.visit_id).where(*where))
+    for visit, user in rows:
+        out.setdefault(visit, []).append(user)
     return out
 
 
@@ -256,11 +261,12 @@ def visit_tomorrow(ctx: Context):
 
     Household = _household()
     last = ctx.today + timedelta(days=ctx.max_lead("visit_tomorrow"))
+    planned = (Visit.status == "prevue", Visit.day > ctx.today, Visit.day <= last)
     rows = db.session.execute(
         select(Visit.id, Visit.team_id, Visit.day, Visit.at, Visit.purpose, Visit.household_id,
                Household.name).join(Household, Household.id == Visit.household_id)
-        .where(Visit.status == "prevue", Visit.day > ctx.today, Visit.day <= last)).all()
-    workers = _visit_workers([r.id for r in rows])
+        .where(*planned)).all()
+    workers = _visit_workers(*planned)
     for r in rows:
         left = (r.day - ctx.today).days
         if left > ctx.lead(r.team_id, "visit_tomorrow"):
@@ -287,14 +293,15 @@ def report_missing(ctx: Context):
 
     Household = _household()
     latest_day = today_paris(ctx.now - timedelta(hours=_min_lead(ctx, "report_missing")))
+    # "faite" comes with the report (visits.services); a visit still "prevue" once its day
+    # has passed is one whose report is missing, as on "Aujourd'hui" (index status, day).
+    missing = (Visit.status == "prevue", Visit.day <= latest_day,
+               not_(exists().where(VisitReport.visit_id == Visit.id)))
     rows = db.session.execute(
         select(Visit.id, Visit.team_id, Visit.day, Visit.at, Visit.purpose, Visit.household_id,
                Household.name).join(Household, Household.id == Visit.household_id)
-        # "faite" comes with the report (visits.services); a visit still "prevue" once its
-        # day has passed is one whose report is missing, as on "Aujourd'hui".
-        .where(Visit.status == "prevue", Visit.day <= latest_day,
-               not_(exists().where(VisitReport.visit_id == Visit.id)))).all()
-    workers = _visit_workers([r.id for r in rows])
+        .where(*missing)).all()
+    workers = _visit_workers(*missing)
     for r in rows:
         hours = ctx.lead(r.team_id, "report_missing")
         if ctx.now < visit_moment(r.day, r.at) + timedelta(hours=hours):
@@ -314,19 +321,22 @@ def not_seen(ctx: Context):
     from app.visits.models import Visit, VisitReport
 
     Household = _household()
-    seen = (select(Visit.household_id, func.max(Visit.day).label("last"))
-            .join(VisitReport, VisitReport.visit_id == Visit.id)
-            .where(Visit.day <= ctx.today).group_by(Visit.household_id).subquery())
+
+    def reported(*where):
+        """Visits of the household with a report, on or before today (index household, day)."""
+        return (select(Visit.day).join(VisitReport, VisitReport.visit_id == Visit.id)
+                .where(Visit.household_id == Household.id, Visit.day <= ctx.today, *where))
+
     running = exists().where(Enrolment.household_id == Household.id,
                              or_(Enrolment.exit_date.is_(None), Enrolment.exit_date > ctx.today))
     any_enrolment = exists().where(Enrolment.household_id == Household.id)
+    # Seen within the shortest lead time of any team: no alert, whatever the team.
+    recent = reported(Visit.day > ctx.today - timedelta(days=_min_lead(ctx, "not_seen")))
+    last = reported().with_only_columns(func.max(Visit.day)).scalar_subquery()
     rows = db.session.execute(
         select(Household.id, Household.team_id, Household.name, Household.referent_id,
-               Household.created_at, seen.c.last)
-        .outerjoin(seen, seen.c.household_id == Household.id)
-        .where(or_(running, not_(any_enrolment)),
-               or_(seen.c.last.is_(None),
-                   seen.c.last <= ctx.today - timedelta(days=_min_lead(ctx, "not_seen"))))).all()
+               Household.created_at, last.label("last"))
+        .where(or_(running, not_(any_enrolment)), not_(recent.exists()))).all()
     for r in rows:
         lead = ctx.lead(r.team_id, "not_seen")
         since = r.last or today_paris(r.created_at)

@@ -30,6 +30,13 @@ def one_pass(app: Flask) -> None:
         except Exception:  # noqa: BLE001 - the loop must survive one bad pass
             db.session.rollback()
             log.exception("alerts pass failed")
+        try:  # the privacy retention, once a day, from the same loop (app/privacy)
+            from app.privacy.services import daily_retention
+
+            daily_retention(utcnow())
+        except Exception:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("retention pass failed")
         finally:
             db.session.remove()
 

@@ -47,13 +47,16 @@ def index():
         alerts = queries.team_alerts(current_user, today, show, **filters)
     else:
         alerts = queries.my_alerts(current_user, today, show)
-    record("alerts.view", actor=current_user, detail={"team": team_view, "show": show})
-    db.session.commit()
     programmes = {t.programme: PROGRAMMES.get(t.programme, t.programme) for t in teams}
-    return render_template("alerts/index.html", alerts=alerts, show=show, shows=SHOWS,
+    page = render_template("alerts/index.html", alerts=alerts, show=show, shows=SHOWS,
                            team_view=team_view, teams=teams, filters=filters,
                            programmes=programmes, workers=queries.workers_of(teams),
                            today=today, link=queries.link, states=STATES)
+    # Recorded after rendering: a commit expires the loaded alerts, and the template would
+    # then reload them one query each (500 queries for a team's list).
+    record("alerts.view", actor=current_user, detail={"team": team_view, "show": show})
+    db.session.commit()
+    return page
 
 
 def _back():
@@ -145,7 +148,8 @@ def settings():
         form.quiet_start.data, form.quiet_end.data = pref.quiet_start, pref.quiet_end
         form.digest.data, form.digest_at.data = pref.digest, pref.digest_at
     if form.validate_on_submit():
-        services.save_preferences(current_user, [c for c in RULES if c not in form.kinds.data],
+        kept = form.kinds.data or []  # nothing ticked: every kind muted
+        services.save_preferences(current_user, [c for c in RULES if c not in kept],
                                   form.quiet_start.data, form.quiet_end.data, form.digest.data,
                                   form.digest_at.data)
         flash("Préférences enregistrées.", "success")

@@ -17,6 +17,8 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_object", "object_type", "object_id"),
         Index("ix_audit_event_actor_at", "actor_id", "at"),
         Index("ix_audit_event_action_subject_at", "action", "subject", "at"),
+        #: Sign-in throttling per network address (app.auth.throttle).
+        Index("ix_audit_event_action_ip_at", "action", "ip", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,7 +29,7 @@ class AcceptInvitationForm(Form):
 
     display_name = StringField("Prénom et nom", validators=[InputRequired(REQUIRED),
                                                             Length(max=120)])
-    password = PasswordField("Mot de passe (10 caractères au moins)",
+    password = PasswordField("Mot de passe (12 caractères au moins)",
                              validators=[InputRequired(REQUIRED)])
     confirm = PasswordField("Confirmez le mot de passe", validators=[
         InputRequired(REQUIRED), EqualTo("password", "Les deux mots de passe diffèrent.")])
@@ -39,7 +39,7 @@ class PasswordChangeForm(Form):
     """Current and new password."""
 
     current = PasswordField("Mot de passe actuel", validators=[InputRequired(REQUIRED)])
-    new = PasswordField("Nouveau mot de passe (10 caractères au moins)",
+    new = PasswordField("Nouveau mot de passe (12 caractères au moins)",
                         validators=[InputRequired(REQUIRED)])
     confirm = PasswordField("Confirmez le nouveau mot de passe", validators=[
         InputRequired(REQUIRED), EqualTo("new", "Les deux mots de passe diffèrent.")])

@@ -412,6 +412,9 @@ def reset(actor: User, person: User, *, now: datetime) -> int:
     removed = db.session.execute(
         delete(PasskeyCredential).where(PasskeyCredential.user_id == person.id)).rowcount
     person.session_version += 1
+    from app.auth.services import revoke_sessions
+
+    revoke_sessions(person, "revoked", now)
     record("passkey.reset", actor=actor, object_type="user", object_id=person.id,
            subject=person.email, detail={"passkeys_removed": removed}, now=now)
     db.session.commit()

@@ -6,12 +6,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
-from sqlalchemy import func, select
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select, update
 
-from app.audit.models import AuditEvent
 from app.audit.services import record
-from app.auth.models import Invitation, Membership, Team, User
+from app.auth import throttle
+from app.auth.models import Invitation, LoginSession, Membership, Team, User
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.extensions import db
 from app.programmes import ROLES
@@ -37,20 +37,13 @@ class SignIn:
 def authenticate(email: str, password: str, *, now: datetime) -> SignIn:
     """Check an e-mail and password, with throttling; audits every outcome and commits."""
     email = normalize_email(email)
-    cfg = current_app.config
-    since = now - cfg["LOGIN_WINDOW"]
-    failures = db.session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == "auth.login_failed",
-            AuditEvent.subject == email,
-            AuditEvent.at >= since,
-        )
-    )
-    if failures >= cfg["LOGIN_MAX_FAILURES"]:
-        record("auth.login_throttled", subject=email, now=now)
+    verdict = throttle.check(email, request.remote_addr if has_request_context() else None, now)
+    if verdict.blocked:
+        # No password is checked while paused: the same (short) cost for every account.
+        record("auth.login_throttled", subject=email, detail={"reason": verdict.reason},
+               now=now)
         db.session.commit()
-        minutes = int(cfg["LOGIN_WINDOW"].total_seconds() // 60)
-        return SignIn(None, f"Trop de tentatives pour ce compte. Réessayez dans {minutes} minutes.")
+        return SignIn(None, verdict.message)
 
     user = db.session.scalar(select(User).where(User.email == email))
     ok = verify_password(user.password_hash if user else None, password)
@@ -65,7 +58,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> SignIn:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
-    record("auth.login", actor=user, now=now)
+    record("auth.login", actor=user, subject=email, now=now)
     db.session.commit()
     return SignIn(user)
 
@@ -74,13 +67,23 @@ def change_password(user: User, current: str, new: str, *, now: datetime) -> Non
     """Replace a password after checking the current one; other sessions are signed out."""
     if not verify_password(user.password_hash, current):
         raise AccountError("Le mot de passe actuel est incorrect.")
-    problem = password_problem(new, user.email)
+    problem = password_problem(new, user.email, user.display_name)
     if problem:
         raise AccountError(problem)
     user.password_hash = hash_password(new)
     user.session_version += 1
+    revoke_sessions(user, "password", now)
     record("auth.password_changed", actor=user, object_type="user", object_id=user.id, now=now)
     db.session.commit()
+
+
+def revoke_sessions(user: User, reason: str, now: datetime) -> int:
+    """End every open sign-in session of `user` (the caller commits); returns how many."""
+    result = db.session.execute(
+        update(LoginSession).where(LoginSession.user_id == user.id,
+                                   LoginSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason))
+    return result.rowcount or 0
 
 
 def _token_hash(token: str) -> str:
@@ -138,7 +141,7 @@ def accept_invitation(token: str, display_name: str, password: str, *, now: date
     display_name = (display_name or "").strip()
     if not display_name:
         raise AccountError("Indiquez votre nom.")
-    problem = password_problem(password, invitation.email)
+    problem = password_problem(password, invitation.email, display_name)
     if problem:
         raise AccountError(problem)
     if db.session.scalar(select(User.id).where(User.email == invitation.email)):
@@ -175,6 +178,7 @@ def set_active(actor: User, user: User, active: bool, *, now: datetime) -> None:
     user.active = active
     if not active:
         user.session_version += 1
+        revoke_sessions(user, "deactivated", now)
     record("user.reactivate" if active else "user.deactivate", actor=actor,
            object_type="user", object_id=user.id, now=now)
     db.session.commit()

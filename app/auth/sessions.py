@@ -5,7 +5,7 @@ import secrets
 import time
 from datetime import timedelta
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
@@ -15,7 +15,7 @@ from app.auth.models import LoginSession
 from app.extensions import db
 from app.timeutil import utcnow
 
-#: A session ends this long after sign-in whatever the activity.
+#: A session ends this long after sign-in whatever the activity (default of ABSOLUTE_TIMEOUT).
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 
 
@@ -62,7 +62,9 @@ def start_session(user) -> None:
     session["seen"] = now
     # The CSRF secret is made now, in the sign-in answer: otherwise the first page and the
     # outbox's /session/etat, fetched at the same moment, would each make one and the cookie
-    # set last would invalidate the token the page carries.
+    # set last would invalidate the token the page carries. The sign-in form already made a
+    # token from the old secret and cached it in `g`: drop it so a new secret is stored.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     generate_csrf()
 
 
@@ -105,7 +107,8 @@ def init_app(app: Flask) -> None:
             from app.extensions import login_manager
 
             return login_manager.unauthorized()
-        if session_expired(session.get("t0"), session.get("seen"), now, app.config["IDLE_TIMEOUT"]):
+        if session_expired(session.get("t0"), session.get("seen"), now, app.config["IDLE_TIMEOUT"],
+                           app.config["ABSOLUTE_TIMEOUT"]):
             record("auth.session_expired", actor=current_user)
             db.session.commit()
             end_session("expired")

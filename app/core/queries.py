@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Invitation, Membership, User
 from app.auth.scoping import scope, team_ids
@@ -13,7 +14,8 @@ from app.programmes import LEAD_ROLES
 def my_households(user, limit: int = 5) -> list[Household]:
     """Households this person is the referent of, within their teams."""
     stmt = scope(select(Household), Household.team_id, user).where(
-        Household.referent_id == user.id).order_by(Household.name).limit(limit)
+        Household.referent_id == user.id).order_by(Household.name).limit(limit).options(
+        selectinload(Household.people))
     return list(db.session.scalars(stmt))
 
 

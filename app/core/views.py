@@ -30,6 +30,9 @@ def home():
         ctx["conflicts"] = visits.open_conflicts(user)
         ctx["offline_urls"] = offline_urls(ctx["visits_today"] + ctx["visits_week"]
                                            + ctx["waiting_reports"], user)
+        from app.logbook.queries import home_teams
+
+        ctx["logbook_teams"] = home_teams(user)
         ctx["my_households"] = queries.my_households(user)
         ctx["my_households_count"] = queries.count_my_households(user)
     if user.has_role(*LEAD_ROLES):
@@ -47,7 +50,8 @@ def home():
 
 def offline_urls(visits, user) -> list[str]:
     """The pages a worker needs offline: each coming visit, its report form, its household's
-    summary, and the unsigned états des lieux of the worker's teams with their signature page."""
+    summary, the unsigned états des lieux of the worker's teams with their signature page, and
+    the logbook entry forms the page links to."""
     from app.inventories.queries import open_inventories
 
     urls = [url_for("core.home")]
@@ -58,6 +62,10 @@ def offline_urls(visits, user) -> list[str]:
     for inv in open_inventories(user):
         urls += [url_for("inventories.show", inventory_id=inv.id),
                  url_for("inventories.sign", inventory_id=inv.id)]
+    from app.logbook.queries import home_teams
+
+    # A logbook entry can be written anywhere: the entry forms "Aujourd'hui" links to.
+    urls += [url_for("logbook.new", team_id=t.id) for t in home_teams(user)]
     return list(dict.fromkeys(urls))
 
 

@@ -16,7 +16,8 @@ class VersionedForm(Form):
 
     def seen_version(self) -> int | None:
         """The version the form was opened on."""
-        return int(self.version.data) if (self.version.data or "").isdigit() else None
+        text = str(self.version.data if self.version.data is not None else "")
+        return int(text) if text.isdigit() else None
 
     def values(self, *names: str) -> dict:
         """The typed values of these fields."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, exists, false, func, or_, select, true
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import Membership, User
 from app.auth.scoping import deny, team_ids
@@ -22,9 +23,14 @@ def visible(user, roles: tuple[str, ...] = CASE_ROLES):
     ids = team_ids(user, roles)
     if not ids:
         return false()
-    return or_(Household.team_id.in_(ids),
-               exists().where(Enrolment.household_id == Household.id,
-                              Enrolment.team_id.in_(ids)))
+    from app.privacy.models import HouseholdArchive
+
+    # Archived files leave every list and page; authorised people read them in app/privacy.
+    return and_(or_(Household.team_id.in_(ids),
+                    exists().where(Enrolment.household_id == Household.id,
+                                   Enrolment.team_id.in_(ids))),
+                ~exists().where(HouseholdArchive.household_id == Household.id,
+                                HouseholdArchive.archived_at.is_not(None)))
 
 
 def household_or_404(household_id: int, user) -> Household:
@@ -125,7 +131,8 @@ def _load(ids: list[int]) -> list[Household]:
     """Households by id, keeping the order given."""
     if not ids:
         return []
-    found = {h.id: h for h in db.session.scalars(select(Household).where(Household.id.in_(ids)))}
+    found = {h.id: h for h in db.session.scalars(
+        select(Household).where(Household.id.in_(ids)).options(selectinload(Household.people)))}
     return [found[i] for i in ids if i in found]
 
 

@@ -51,10 +51,11 @@ def index():
     if programme not in PROGRAMMES:
         programme = ""
     page = max(request.args.get("page", 1, type=int), 1)
-    result = queries.search(current_user, q, mine, programme, page,
-                            current_app.config["PAGE_SIZE"])
+    # Audit first: a commit after the search would expire the rows read (one query each).
     record("household.list", actor=current_user, detail={"q": bool(q), "page": page})
     db.session.commit()
+    result = queries.search(current_user, q, mine, programme, page,
+                            current_app.config["PAGE_SIZE"])
     my_programmes = sorted({m.team.programme for m in current_user.memberships
                             if m.role in CASE_ROLES})
     return render("households/index.html", block="results", result=result, q=q, mine=mine,

@@ -5,8 +5,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.models import Membership, Team, User
@@ -15,8 +16,9 @@ from app.extensions import db
 from app.formatting import money
 from app.households.models import Household
 from app.housing import rules
+from app.housing.arrears import arrears
 from app.housing.text import day_fr
-from app.housing.models import Application, Contract, Flat, Place
+from app.housing.models import Application, Contract, Flat, Place, Renewal
 from app.programmes import CASE_ROLES
 
 _CONTRACT_LOAD = (selectinload(Contract.renewals), selectinload(Contract.rent_terms),
@@ -221,7 +223,13 @@ class Deadline:
 
 def contract_deadlines(c: Contract, today: date) -> list[Deadline]:
     """The open deadlines of one running contract on `today`."""
-    who = f"{c.household.name} ({c.unit_label})"
+    since = rules.arrears_since(c, today)
+    owed = rules.balance(c, today) if since is not None else None
+    return _deadlines_of(c, f"{c.household.name} ({c.unit_label})", since, owed)
+
+
+def _deadlines_of(c, who: str, since: date | None, owed: Decimal | None) -> list[Deadline]:
+    """A contract's deadlines from its facts (a Contract or a ContractFacts) and its arrears."""
     ids = {"team_id": c.team_id, "contract_id": c.id, "flat_id": c.flat_id,
            "household_id": c.household_id}
     out = []
@@ -249,13 +257,59 @@ def contract_deadlines(c: Contract, today: date) -> list[Deadline]:
         out.append(Deadline("glide", c.glide_planned_on,
                             f"Glissement du bail prévu pour {who}",
                             note="le bail passe au nom du ménage", **ids))
-    since = rules.arrears_since(c, today)
     if since is not None:
-        owed = rules.balance(c, today)
+        owed_fr = money(owed)
         out.append(Deadline("arrears", since,
-                            f"Impayé de {money(owed)} pour {who} : plus d'un mois de loyer",
-                            amount=owed, note=f"{money(owed)} dus, plus d'un mois de loyer",
-                            **ids))
+                            f"Impayé de {owed_fr} pour {who} : plus d'un mois de loyer",
+                            amount=owed, note=f"{owed_fr} dus, plus d'un mois de loyer", **ids))
+    return out
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """The columns of a running contract its deadlines need, read without the ORM; the
+    end, renewals and labels come from the Contract model's own properties."""
+
+    id: int
+    team_id: int
+    flat_id: int
+    household_id: int
+    kind: str
+    start_on: date
+    term_months: int | None
+    glide_planned_on: date | None
+    glided_on: date | None
+    renewals_used: int
+    who: str  #: "household (unit)", as in the labels
+
+    max_renewals = Contract.max_renewals
+    renewals_left = Contract.renewals_left
+    end_on = Contract.end_on
+
+
+def running_contracts(team_ids: Iterable[int]) -> list[ContractFacts]:
+    """The running contracts of these teams, with what their deadlines need (one query)."""
+    renewals = (select(Renewal.contract_id, func.count().label("used"))
+                .group_by(Renewal.contract_id).subquery())
+    rows = db.session.execute(
+        select(Contract.id, Contract.team_id, Contract.flat_id, Contract.household_id,
+               Contract.kind, Contract.start_on, Contract.term_months,
+               Contract.glide_planned_on, Contract.glided_on,
+               func.coalesce(renewals.c.used, 0).label("used"), Household.name.label("who"),
+               Flat.name, Flat.address, Flat.city, Place.label.label("place"))
+        .join(Household, Household.id == Contract.household_id)
+        .join(Flat, Flat.id == Contract.flat_id)
+        .outerjoin(Place, Place.id == Contract.place_id)
+        .outerjoin(renewals, renewals.c.contract_id == Contract.id)
+        .where(Contract.team_id.in_(set(team_ids)), Contract.ended_on.is_(None)))
+    out = []
+    for r in rows:
+        unit = Contract.unit_label.fget(SimpleNamespace(
+            flat=SimpleNamespace(label=Flat.label.fget(r)),
+            place=SimpleNamespace(label=r.place) if r.place is not None else None))
+        out.append(ContractFacts(r.id, r.team_id, r.flat_id, r.household_id, r.kind,
+                                 r.start_on, r.term_months, r.glide_planned_on, r.glided_on,
+                                 r.used, f"{r.who} ({unit})"))
     return out
 
 
@@ -264,14 +318,18 @@ def deadlines(team_ids: Iterable[int], today: date) -> list[Deadline]:
 
     Contract end, renewal decision due (one month before the end, while renewals remain),
     planned glide of a bail glissant, and arrears above one month's share. Only contracts
-    still running count; the caller decides which teams the person may see.
+    still running count; the caller decides which teams the person may see. Set-based: one
+    query for the contracts, one for the arrears (`housing.arrears`, the same rules as
+    `contract_deadlines`, which the tests compare it with).
     """
     ids = set(team_ids)
     if not ids:
         return []
-    stmt = (select(Contract).where(Contract.team_id.in_(ids), Contract.ended_on.is_(None))
-            .options(*_CONTRACT_LOAD, selectinload(Contract.flat), selectinload(Contract.place)))
-    out = [d for c in db.session.scalars(stmt) for d in contract_deadlines(c, today)]
+    owing = arrears(ids, today)
+    out = []
+    for c in running_contracts(ids):
+        since, owed = owing.get(c.id, (None, None))
+        out += _deadlines_of(c, c.who, since, owed)
     return sorted(out, key=lambda d: (d.due_on, d.kind, d.contract_id))
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -29,6 +30,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
+@lru_cache(maxsize=8192)  # relativedelta is slow; the deadlines of every contract need it
 def period_end(start: date, months: int) -> date:
     """Last day of a period of `months` months beginning on `start` (see the module rule)."""
     same_day = start + relativedelta(months=months)  # clipped to the month's end if needed
@@ -37,6 +39,7 @@ def period_end(start: date, months: int) -> date:
     return same_day - timedelta(days=1)
 
 
+@lru_cache(maxsize=8192)
 def month_before(day: date) -> date:
     """The same day one month earlier (the last day of that month when it is shorter)."""
     return day - relativedelta(months=1)

@@ -29,7 +29,8 @@ from app.timeutil import today_paris, utcnow
 bp = Blueprint("housing", __name__, url_prefix="/logements")
 
 register(NavItem("Logements", "housing.index", "households", order=40, roles=CASE_ROLES,
-                 blueprints=("housing",), phone=False))
+                 blueprints=("housing",), phone=False,
+                 programmes=("iml", "lda", "village", "lieu_de_vie")))
 
 
 @bp.before_request
@@ -133,10 +134,10 @@ def flat(flat_id: int):
     """A flat: description, landlord, meters, places, occupants, contracts, vacancy gaps."""
     flat = queries.flat_or_404(current_user, flat_id)
     today = today_paris()
-    contracts = queries.flat_contracts(flat)
     record("flat.read", actor=current_user, object_type="flat", object_id=flat.id,
            team_id=flat.team_id)
-    db.session.commit()
+    db.session.commit()  # before loading: a commit expires the rows read (one query each)
+    contracts = queries.flat_contracts(flat)
     return _flat_page(flat, contracts, today, PlaceForm())
 
 
@@ -183,6 +184,8 @@ def edit_flat(flat_id: int):
 def add_place(flat_id: int):
     """Add a place to a collective place."""
     flat = queries.flat_or_404(current_user, flat_id)
+    if not flat.is_collective:
+        abort(404)  # only collective places have places (and a form to add one)
     form = PlaceForm()
     error = None
     if form.validate_on_submit():

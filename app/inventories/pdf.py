@@ -22,7 +22,7 @@ def _fetcher(inventory):
             if url.startswith("photo:"):
                 key = url[len("photo:"):]
                 thumb = key.endswith(".mini")
-                data = photos.path_of(key.removesuffix(".mini"), thumb=thumb).read_bytes()
+                data = photos.read(key.removesuffix(".mini"), thumb=thumb)
                 return URLFetcherResponse(url, body=data, headers={"Content-Type": "image/jpeg"})
             if url.startswith("signature:") and url[len("signature:"):] in signatures:
                 return URLFetcherResponse(url, body=signatures[url[len("signature:"):]],

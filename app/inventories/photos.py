@@ -2,7 +2,8 @@
 
 Photos are evidence in a legal document and also personal data: the server never trusts the
 file name or the browser's type, keeps no EXIF (GPS included), and stores them outside the
-static folder, served only to people allowed to see the household.
+static folder (app/storage.py: a local folder or object storage), served only to people allowed
+to see the household.
 """
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import Response, current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.storage import LocalStorage, NotFound, get_storage
+from app.storage import send as send_stored
 
 #: Formats accepted from phones (HEIC is converted by the browser before upload).
 ACCEPTED = {"JPEG", "PNG", "WEBP"}
@@ -28,7 +32,7 @@ class PhotoError(ValueError):
 
 @dataclass
 class StoredPhoto:
-    """A photo written to the photo folder."""
+    """A photo written to storage."""
 
     key: str  #: file name stem (random), never derived from the upload
     sha256: str  #: hash of the stored JPEG, part of the signed document's hash
@@ -38,9 +42,11 @@ class StoredPhoto:
 
 
 def photo_folder() -> Path:
-    """Where photos live: PHOTO_FOLDER, by default instance/photos (shared by all workers)."""
-    folder = Path(current_app.config.get("PHOTO_FOLDER")
-                  or Path(current_app.instance_path) / "photos")
+    """The local folder of photos (local storage only): PHOTO_FOLDER, else <storage>/photos."""
+    store = get_storage()
+    if not isinstance(store, LocalStorage):
+        raise PhotoError("Les photos sont dans un stockage objet, pas dans un dossier.")
+    folder = store.path("photos/x").parent
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -83,18 +89,54 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
+def storage_key(key: str, thumb: bool = False) -> str:
+    """The storage key of a photo or its thumbnail (keys are hex: no path tricks possible)."""
+    if not key or any(c not in "0123456789abcdef" for c in key):
+        raise PhotoError("Photo inconnue.")
+    return f"photos/{key}.thumb.jpg" if thumb else f"photos/{key}.jpg"
+
+
 def store(data: bytes) -> StoredPhoto:
-    """Process an upload and write it (and its thumbnail) under a random key."""
+    """Process an upload and store it (and its thumbnail) under a random key."""
     full, thumb, width, height = process(data)
     key = uuid.uuid4().hex
-    folder = photo_folder()
-    (folder / f"{key}.jpg").write_bytes(full)
-    (folder / f"{key}.thumb.jpg").write_bytes(thumb)
+    storage = get_storage()
+    storage.put(storage_key(key, thumb=True), thumb, "image/jpeg")
+    storage.put(storage_key(key), full, "image/jpeg")
     return StoredPhoto(key, hashlib.sha256(full).hexdigest(), width, height, len(full))
 
 
+def read(key: str, thumb: bool = False) -> bytes:
+    """The stored JPEG (or its thumbnail); PhotoError when it is missing."""
+    try:
+        return get_storage().get(storage_key(key, thumb))
+    except NotFound:
+        raise PhotoError("Photo introuvable dans le stockage.") from None
+
+
+def send(key: str, thumb: bool = False) -> Response:
+    """A private, uncached response streaming the photo; PhotoError when it is missing."""
+    try:
+        return send_stored(storage_key(key, thumb), "image/jpeg")
+    except NotFound:
+        raise PhotoError("Photo introuvable dans le stockage.") from None
+
+
+def exists(key: str) -> bool:
+    """Whether the photo is in storage."""
+    return get_storage().exists(storage_key(key))
+
+
+def delete(key: str) -> None:
+    """Remove a photo and its thumbnail from storage (the caller removes its row)."""
+    storage = get_storage()
+    storage.delete(storage_key(key))
+    storage.delete(storage_key(key, thumb=True))
+
+
 def path_of(key: str, thumb: bool = False) -> Path:
-    """The file of a stored photo (keys are hex, so no path tricks are possible)."""
-    if not key or any(c not in "0123456789abcdef" for c in key):
-        raise PhotoError("Photo inconnue.")
-    return photo_folder() / (f"{key}.thumb.jpg" if thumb else f"{key}.jpg")
+    """The file of a stored photo, on local storage only (prefer read() and send())."""
+    store_ = get_storage()
+    if not isinstance(store_, LocalStorage):
+        raise PhotoError("Les photos sont dans un stockage objet, pas dans un dossier.")
+    return store_.path(storage_key(key, thumb))

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, Response, abort, flash, jsonify, redirect, request, send_file,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from app.audit.services import record
@@ -127,12 +126,9 @@ def photo(key: str):
     """A photo, only for people of the team managing the flat."""
     row = queries.photo_or_404(key, current_user)
     try:
-        path = photos.path_of(row.key, thumb=bool(request.args.get("mini")))
+        return photos.send(row.key, thumb=bool(request.args.get("mini")))
     except photos.PhotoError:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.route("/<int:inventory_id>/signer", methods=["GET", "POST"])

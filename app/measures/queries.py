@@ -97,7 +97,7 @@ def month_activity(measure: Measure, month: date) -> Activity:
     visits = list(db.session.scalars(
         select(Visit).where(Visit.household_id == measure.household_id,
                             Visit.day >= first, Visit.day <= last)
-        .order_by(Visit.day, Visit.at)))
+        .order_by(Visit.day, Visit.at.is_(None), Visit.at)))  # no hour: last, on both databases
     notes = list(db.session.scalars(
         select(Note).where(Note.household_id == measure.household_id,
                            Note.confidentiality == "equipe",

@@ -25,7 +25,7 @@ from app.timeutil import today_paris, utcnow
 bp = Blueprint("measures", __name__, url_prefix="/mesures")
 
 register(NavItem("Mesures ASLL", "measures.index", "households", order=45, roles=CASE_ROLES,
-                 blueprints=("measures",), phone=False))
+                 blueprints=("measures",), phone=False, programmes=("asll",)))
 
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre"]

@@ -541,7 +541,8 @@ def understaffed_sessions(now: datetime, hours: int = 48,
 def queue(session: DropInSession) -> list[Arrival]:
     """The session's arrivals in queue order (waiting, urgent first; in interview; done)."""
     arrivals = db.session.scalars(
-        select(Arrival).options(selectinload(Arrival.intake).selectinload(Intake.criteria))
+        select(Arrival).options(selectinload(Arrival.intake).selectinload(Intake.criteria),
+                                selectinload(Arrival.orientations))
         .where(Arrival.session_id == session.id))
     return rules.queue_order(arrivals)
 

@@ -24,7 +24,8 @@ from app.timeutil import today_paris, utcnow
 bp = Blueprint("permanences", __name__, url_prefix="/permanences")
 
 register(NavItem("Permanences", "permanences.index", "today", order=45,
-                 roles=queries.PERM_ROLES, blueprints=("permanences",), phone=False))
+                 roles=queries.PERM_ROLES, blueprints=("permanences",), phone=False,
+                 programmes=("permanence",)))
 
 
 @bp.before_request

@@ -16,8 +16,8 @@ bp = Blueprint("pwa", __name__)
 SOURCES = ("setup.js", "pages.js", "outbox.js", "push.js", "sw.js")
 #: Static files precached at install (the app shell); vendored Workbox comes by importScripts.
 PRECACHE = ("css/terrain.css", "js/app.js", "js/offline.js", "js/terrain-db.js", "js/inventory.js",
-            "vendor/htmx-2.0.11/htmx.min.js", "icons/sprite.svg", "icons/favicon.svg",
-            "icons/icon-192.png")
+            "js/logbook.js", "vendor/htmx-2.0.11/htmx.min.js", "icons/sprite.svg",
+            "icons/favicon.svg", "icons/icon-192.png")
 #: Precached only when the page uses them (sign-in with passkeys).
 OPTIONAL = ("js/passkeys.js", "vendor/simplewebauthn-browser-14.0.0/index.umd.min.js")
 

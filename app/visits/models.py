@@ -28,13 +28,20 @@ visit_worker = Table(
     "visit_worker", db.metadata,
     Column("visit_id", ForeignKey("visit.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    # "My visits" (Aujourd'hui, reports to write) start from the worker: without it the
+    # database walks every visit of the team (migration 0015_production).
+    Index("ix_visit_worker_user_id", "user_id", "visit_id"),
 )
 
 
 class Visit(db.Model):
     """A visit or appointment planned with a household."""
 
-    __table_args__ = (Index("ix_visit_team_day", "team_id", "day"),)
+    __table_args__ = (Index("ix_visit_team_day", "team_id", "day"),
+                      # The alert rules: visits still planned by day (tomorrow, report
+                      # missing) and each household's visits by day (not seen for N days).
+                      Index("ix_visit_status_day", "status", "day"),
+                      Index("ix_visit_household_day", "household_id", "day"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"),

@@ -40,11 +40,17 @@
 
   function plural(n, one, many) { return n + " " + (n > 1 ? many : one); }
 
-  function showBadge(count) {
+  // What waits, in words: logbook entries (draft keys "logbook-…") are named as such.
+  function showBadge(count, drafts) {
     if (!badge) return;
+    var entries = (drafts || []).filter(function (k) {
+      return String(k).indexOf("logbook-") === 0;
+    }).length;
+    var parts = [];
+    if (count - entries) parts.push(plural(count - entries, "compte rendu", "comptes rendus"));
+    if (entries) parts.push(plural(entries, "entrée du journal", "entrées du journal"));
     badge.hidden = !count;
-    badge.textContent = count ? plural(count, "compte rendu", "comptes rendus") +
-      " en attente d'envoi" : "";
+    badge.textContent = count ? parts.join(" et ") + " en attente d'envoi" : "";
   }
 
   function showBanner(text) {
@@ -63,7 +69,7 @@
   function refreshCount() {
     if (!user) return Promise.resolve(null);
     return ask({ type: "count", user: user }).then(function (state) {
-      if (state) showBadge(state.count);
+      if (state) showBadge(state.count, state.drafts);
       return state;
     });
   }
@@ -79,7 +85,7 @@
     clearTimeout(retryTimer);
     ask({ type: "replay", user: user }).then(function (state) {
       if (!state || state.error) return;
-      showBadge(state.count);
+      showBadge(state.count, state.drafts);
       if (state.count && navigator.onLine) {
         retryTimer = setTimeout(replay, retryDelay);
         retryDelay = Math.min(retryDelay * 2, 60000);
@@ -91,7 +97,9 @@
 
   navigator.serviceWorker.addEventListener("message", function (event) {
     var data = event.data || {};
-    if (data.type === "outbox-count" && String(data.user) === String(user)) showBadge(data.count);
+    if (data.type === "outbox-count" && String(data.user) === String(user)) {
+      showBadge(data.count, data.drafts);
+    }
     if (data.type === "outbox-session") {
       showBanner("Session expirée : reconnectez-vous pour envoyer les comptes rendus en attente.");
     }
@@ -101,6 +109,8 @@
       if (open && open.querySelector("[data-client-id]").value === data.clientId &&
           open.unlockWithError) {
         open.unlockWithError((data.body && data.body.error) || "Envoi refusé.");
+      } else if (open && open.hasAttribute("data-outbox-repeat") && open.sayRefused) {
+        open.sayRefused((data.body && data.body.error) || "Envoi refusé.");
       }
     }
     if (data.type === "outbox-delivered") {
@@ -150,7 +160,8 @@
   function serialise(f) {
     var pairs = [];
     new FormData(f).forEach(function (value, name) {
-      if (name !== "csrf_token") pairs.push([name, String(value)]);
+      // Files are not text: a form sends them through its own outboxFiles() hook.
+      if (name !== "csrf_token" && typeof value === "string") pairs.push([name, value]);
     });
     return pairs;
   }
@@ -171,6 +182,9 @@
 
   function setupForm(f) {
     var key = "u" + user + ":" + f.getAttribute("data-draft-key");
+    // A "repeat" form (a new logbook entry) can be written again and again offline: each
+    // submission waits in the outbox under its own draft key, and the form starts afresh.
+    var repeat = f.hasAttribute("data-outbox-repeat");
     var idField = f.querySelector("[data-client-id]");
     var status = f.querySelector("[data-draft-status]");
     var notice = document.querySelector("[data-outbox-notice]");
@@ -181,6 +195,12 @@
       notice.className = "outbox-notice flash flash-" + (kind || "info");
       notice.hidden = !text;
     }
+
+    // An earlier submission of this repeat form was refused while it is open with another one.
+    f.sayRefused = function (message) {
+      say("Le serveur a refusé une entrée gardée sur le téléphone : " + message +
+          " Rouvrez ce formulaire pour la retrouver et la corriger.", "error");
+    };
 
     // The outbox came back with a refusal for this form: let the worker fix it and resend.
     f.unlockWithError = function (message) {
@@ -209,8 +229,37 @@
       });
     }
 
+    var hadDraft = false;
+
+    // A repeat form's refused entry is put back in the form (text fields; files cannot be
+    // read back from the stored body) so that nothing typed is lost: fix it and send again.
+    function takeBack(r) {
+      var body = String(r.form || "");
+      var boundary = /^--([^\r\n]+)/.exec(body);
+      var pairs = boundary
+        ? new Response(body, { headers: { "Content-Type": "multipart/form-data; boundary=" +
+                                          boundary[1] } }).formData().then(function (data) {
+            var out = [];
+            data.forEach(function (v, k) { if (typeof v === "string") out.push([k, v]); });
+            return out;
+          })
+        : Promise.resolve(Array.from(new URLSearchParams(body)));
+      return pairs.then(function (list) {
+        restore(f, list);
+        idField.value = r.clientId;
+        return save();
+      }).then(function () {
+        return TerrainDB.del("rejected", "u" + user + ":" + r.clientId);
+      }).then(function () {
+        say("Le serveur a refusé une entrée gardée sur le téléphone : " +
+            ((r.body && r.body.error) || "erreur " + r.status) +
+            " Elle est remise ci-dessous (sans ses photos) : corrigez puis enregistrez.", "error");
+      });
+    }
+
     TerrainDB.get("drafts", key).then(function (draft) {
       if (draft) {
+        hadDraft = true;
         restore(f, draft.pairs);
         idField.value = draft.clientId;
         if (status) status.textContent = "Brouillon repris depuis le téléphone.";
@@ -222,8 +271,18 @@
       if (!state) return;
       var waiting = (state.drafts || []).indexOf(f.getAttribute("data-draft-key")) >= 0;
       if (waiting) lock("Enregistré sur le téléphone, envoi dès que le réseau revient.");
+      var takenBack = false;
       (state.rejected || []).forEach(function (r) {
-        if (r.draftKey === f.getAttribute("data-draft-key")) {
+        var mine = f.getAttribute("data-draft-key");
+        if (repeat && !hadDraft && !takenBack && String(r.draftKey).indexOf(mine + ":") === 0) {
+          takenBack = true;
+          takeBack(r).catch(function () {
+            say("Le serveur a refusé l'envoi : " + ((r.body && r.body.error) || "erreur " +
+                r.status) + " Corrigez puis enregistrez de nouveau.", "error");
+          });
+          return;
+        }
+        if (r.draftKey === mine || (repeat && String(r.draftKey).indexOf(mine + ":") === 0)) {
           say("Le serveur a refusé l'envoi : " + ((r.body && r.body.error) || "erreur " + r.status) +
               " Corrigez puis enregistrez de nouveau.", "error");
         }
@@ -240,21 +299,38 @@
       var written = f.querySelector("[name=written_at]");
       if (written) written.value = new Date().toISOString();
       save().then(function () {
-        var data = new URLSearchParams();
+        var files = f.outboxFiles ? f.outboxFiles() : [];
+        var data = files.length ? new FormData() : new URLSearchParams();
         // No token in the body: the outbox puts a fresh one in the header when it sends.
         serialise(f).forEach(function (p) { data.append(p[0], p[1]); });
+        files.forEach(function (file) { data.append(file[0], file[1], file[2]); });
         return fetch(f.action, {
           method: "POST", body: data, credentials: "same-origin",
           headers: { "Accept": "application/json", "X-CSRFToken": csrfToken(),
                      "X-Terrain-Outbox": "1", "X-Terrain-User": user,
                      "X-Terrain-Client-Id": idField.value,
-                     "X-Terrain-Draft": f.getAttribute("data-draft-key") },
+                     "X-Terrain-Draft": f.getAttribute("data-draft-key") +
+                       (repeat ? ":" + idField.value : "") },
         });
       }).then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (answer) {
           if (response.status === 201 || response.status === 200 || response.status === 409) {
             return TerrainDB.del("drafts", key).then(function () {
               window.location.assign(answer.url || f.getAttribute("data-done-url"));
+            });
+          }
+          if (response.status === 202 && repeat) {
+            // Safe in the outbox: start a new entry with a new id (the draft is not needed).
+            return TerrainDB.del("drafts", key).then(function () {
+              f.reset();
+              idField.value = self.crypto.randomUUID();
+              f.dispatchEvent(new CustomEvent("terrain:outbox-queued", { bubbles: true }));
+              if (status) status.textContent = "";
+              refreshCount();
+              say(answer.reason === "session"
+                ? "Entrée gardée sur le téléphone. Session expirée : reconnectez-vous pour l'envoyer."
+                : "Entrée gardée sur le téléphone : envoi dès que le réseau revient. " +
+                  "Vous pouvez en écrire une autre.", "info");
             });
           }
           if (response.status === 202) {
@@ -279,6 +355,12 @@
         say("Le compte rendu est gardé sur le téléphone ; l'envoi n'a pas pu commencer.", "error");
       });
     });
+  }
+
+  // ---- revoked device: an admin ended this phone's session, nothing of anyone stays --------
+  if (body.hasAttribute("data-wipe-device")) {
+    try { window.localStorage.clear(); window.sessionStorage.clear(); } catch (e) { /* private mode */ }
+    ask({ type: "wipe" }).then(function () { body.setAttribute("data-wiped", "1"); });
   }
 
   // ---- sign-out: nothing of this person stays on the phone --------------------------------

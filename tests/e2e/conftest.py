@@ -1,11 +1,13 @@
 """Browser fixtures: a live Terrain on localhost, Debian's Chromium through Playwright, axe-core.
 
-The server runs in a thread on a real SQLite file; each test starts from the demo association.
+The server runs in a thread on a real database (a SQLite file, or PostgreSQL with --db postgres);
+each test starts from the demo association.
 Pages are opened at phone size (390×844) unless a test asks otherwise. Any Content-Security-
 Policy violation or uncaught script error fails the test.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,9 @@ from app import demo
 from tests.live import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Screenshots of the PostgreSQL run go to their own folder: `make test` runs both at once.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / (
+    "postgres" if os.environ.get("TERRAIN_TEST_DB") == "postgres" else "")
 PHONE = {"width": 390, "height": 844}
 
 # Assertions wait up to 15 s (a ceiling, not a delay): a 2-core CI machine running the suite,
@@ -25,8 +29,9 @@ LAPTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    server = LiveServer.start(tmp_path_factory.mktemp("e2e"))
+def live_server(tmp_path_factory, databases):
+    folder = tmp_path_factory.mktemp("e2e")
+    server = LiveServer.start(folder, databases.server_url(folder))
     yield server
     server.stop()
 
@@ -116,7 +121,7 @@ def serious_violations(page) -> list[dict]:
 
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ for a person to look at."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     # caret="initial": otherwise Playwright leaves style="" on inputs, which htmx then copies
     # (a CSP violation on the next boosted click).

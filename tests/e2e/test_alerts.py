@@ -2,6 +2,7 @@
 and the service worker's push handler: a push shows a notification that names no one, and
 tapping it opens the alert centre after sign-in."""
 import json
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -66,6 +67,32 @@ def test_notification_settings_page(page, server):
     expect(page.get_by_label("Visite le lendemain")).not_to_be_checked()
 
 
+def test_without_the_push_api_the_page_explains_the_iphone_home_screen(new_page, server):
+    """Safari on an iPhone outside the home screen has no PushManager: French explanation."""
+    phone = new_page()
+    phone.add_init_script("delete window.PushManager;")
+    sign_in(phone, server, WORKER)
+    phone.goto(server.url + "/alertes/notifications")
+    expect(phone.get_by_text("Sur l'écran d'accueil")).to_be_visible()
+    expect(phone.get_by_role("button", name="Activer les notifications")).to_be_hidden()
+    screenshot(phone, "alerts-settings-no-push-phone")
+
+
+def _registration(page, registrations, scope, timeout_s=10):
+    """The service worker registration for `scope`, once DevTools has reported it.
+
+    CDP events reach Python only while Playwright is talking to the browser, so each
+    round trip (a short in-page poll) lets them in; the loop ends on the condition.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [r for r in registrations if r["scopeURL"] == scope]
+        if found:
+            return found[0]
+        page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 50))")
+    raise AssertionError(f"no service worker registration reported for {scope}")
+
+
 def test_push_shows_a_notification_and_a_tap_opens_the_alert_centre(page, server):
     page.context.grant_permissions(["notifications"], origin=server.url)
     sign_in(page, server, WORKER)
@@ -75,8 +102,7 @@ def test_push_shows_a_notification_and_a_tap_opens_the_alert_centre(page, server
     cdp.on("ServiceWorker.workerRegistrationUpdated",
            lambda e: registrations.extend(e["registrations"]))
     cdp.send("ServiceWorker.enable")
-    wait_until(page, "() => true")  # lets the registration events arrive
-    [reg] = [r for r in registrations if r["scopeURL"] == server.url + "/"][:1]
+    reg = _registration(page, registrations, server.url + "/")
     payload = {"title": "Terrain", "body": "2 nouvelles alertes", "count": 2}
     cdp.send("ServiceWorker.deliverPushMessage", {
         "origin": server.url, "registrationId": reg["registrationId"],

@@ -318,3 +318,134 @@ def test_a_pass_leaves_no_transaction_open(app):
 
     alert_services.run_pass(datetime(2026, 11, 23, 9, 0), sender=lambda *a: 201)
     assert not db.session().in_transaction()
+
+
+# -- The set-based pass (issue 10's measure): the same alerts, at the same boundaries ----------
+
+
+def test_not_seen_uses_each_teams_own_lead_even_when_another_team_is_shorter(
+        team_a, team_b, worker):
+    other = factories.user((team_b, "worker"), email="b@exemple.test")
+    near = factories.household(team_a, referent=worker, name="Famille Proche")
+    far = factories.household(team_b, referent=other, name="Famille Loin")
+    for hh, who in ((near, worker), (far, other)):
+        factories.enrolment(hh, date(2026, 1, 1))
+        factories.report(factories.visit(hh, who, day=date(2026, 10, 1)), who)
+        factories.visit(hh, who, day=date(2026, 10, 25))  # later, but no report: not "seen"
+    leads = {(team_a.id, "not_seen"): 20}
+    assert candidates("not_seen", at(date(2026, 10, 20)), leads) == []  # 19 days
+    [got] = candidates("not_seen", at(date(2026, 10, 21)), leads)  # 20 days for team A
+    assert (got.object_id, got.due_on, got.stage) == (near.id, date(2026, 10, 21), "j20")
+    assert "depuis le 1er octobre 2026" in got.label
+    assert [c.object_id for c in candidates("not_seen", at(date(2026, 10, 30)), leads)] == [
+        near.id]
+    assert {c.object_id for c in candidates("not_seen", at(date(2026, 10, 31)), leads)} == {
+        near.id, far.id}  # 30 days for team B
+
+
+def test_not_seen_counts_a_report_written_today_and_a_household_never_seen(team_a, worker):
+    hh = factories.household(team_a, referent=worker, created_at=at(date(2026, 10, 1)))
+    factories.enrolment(hh, date(2026, 10, 1))
+    assert candidates("not_seen", at(date(2026, 10, 30))) == []  # 29 days since its opening
+    [never] = candidates("not_seen", at(date(2026, 10, 31)))
+    assert (never.object_id, never.due_on) == (hh.id, date(2026, 10, 31))
+    assert "aucune visite avec compte rendu" in never.label
+    factories.report(factories.visit(hh, worker, day=date(2026, 11, 23)), worker)
+    assert candidates("not_seen", at(date(2026, 11, 23))) == []
+    assert candidates("not_seen", at(date(2026, 12, 22))) == []  # 29 days
+    assert len(candidates("not_seen", at(date(2026, 12, 23)))) == 1
+
+
+def test_report_missing_and_visit_tomorrow_go_to_every_worker_of_the_visit(
+        team_a, worker, coordinator):
+    second = factories.user((team_a, "worker"), email="w2@exemple.test")
+    hh = factories.household(team_a, referent=worker)
+    past = factories.visit(hh, worker, day=date(2026, 11, 20), at=time(9, 0))
+    past.workers.append(second)
+    coming = factories.visit(hh, worker, day=date(2026, 11, 24))
+    coming.workers.append(second)
+    db.session.commit()
+    now = at(date(2026, 11, 23))
+    [missing] = candidates("report_missing", now)
+    [tomorrow] = candidates("visit_tomorrow", now)
+    assert missing.recipients == tomorrow.recipients == tuple(sorted((worker.id, second.id)))
+
+
+def test_arrears_alert_follows_the_sql_arrears_day_and_amount(team_a, worker):
+    hh = factories.household(team_a, referent=worker, name="Famille Retard")
+    c = factories.contract(factories.flat(team_a), hh, start_on=date(2026, 9, 1))
+    factories.payment(c, date(2026, 9, 2), "450.00")
+    factories.payment(c, date(2026, 10, 2), "450.00", cancelled=True)
+    assert candidates("arrears", at(date(2026, 10, 31))) == []  # 450 € owed: one month
+    [got] = candidates("arrears", at(date(2026, 11, 1)))  # 900 € owed
+    assert (got.object_id, got.due_on, got.urgency) == (c.id, date(2026, 11, 1), "urgent")
+    assert "Impayé de 900,00" in got.label
+    factories.payment(c, date(2026, 11, 5), "450.00")
+    assert candidates("arrears", at(date(2026, 11, 5))) == []
+
+
+def test_a_second_pass_queues_nothing_and_a_new_holder_is_notified_once(
+        team_a, worker, coordinator):
+    factories.visit(factories.household(team_a, referent=worker), worker,
+                    day=date(2026, 11, 24))
+    now = at(date(2026, 11, 23))
+    first = services.run_pass(now, sender=None)
+    assert (first.created, first.queued) == (1, 1)
+    again = services.run_pass(now + timedelta(minutes=5), sender=None)
+    assert (again.created, again.updated, again.resolved, again.queued) == (0, 0, 0, 0)
+    alert = db.session.scalar(select(Alert))
+    services.assign(alert, coordinator.id, worker, now, [worker.id, coordinator.id])
+    assert services.run_pass(now + timedelta(minutes=10), sender=None).queued == 1
+    services.assign(alert, worker.id, coordinator, now, [worker.id, coordinator.id])
+    services.run_pass(now + timedelta(minutes=15), sender=None)
+    assert sorted(db.session.scalars(select(Notification.user_id))) == sorted(
+        [worker.id, coordinator.id])  # back to the worker: not notified twice
+
+
+def test_notifications_of_people_without_a_device_are_settled_and_others_sent(
+        team_a, worker, coordinator):
+    factories.visit(factories.household(team_a, referent=worker), worker,
+                    day=date(2026, 11, 24))
+    factories.visit(factories.household(team_a), coordinator, day=date(2026, 11, 24))
+    factories.push_subscription(worker, "https://push.example.test/w")
+    sent = []
+    result = services.run_pass(at(date(2026, 11, 23)),
+                               sender=lambda s, d, t, u: sent.append(s.user_id) or 201)
+    assert (result.pushes, sent) == (1, [worker.id])
+    status = dict(db.session.execute(select(Notification.user_id, Notification.status)).all())
+    assert status == {worker.id: "sent", coordinator.id: "no_device"}
+
+
+def test_the_embedded_default_runs_the_scheduler_in_the_server_process(app, team_a, worker,
+                                                                      monkeypatch):
+    """With ALERTS_SCHEDULER_IN_PROCESS, the first request starts one thread that runs a pass at
+    once (here: the visit of tomorrow becomes an alert); CLI commands never start it."""
+    import threading
+
+    from app import create_app
+    from app.alerts import scheduler
+
+    ran = threading.Event()
+    real = scheduler.one_pass
+    monkeypatch.setattr(scheduler, "one_pass", lambda a: (real(a), ran.set()))
+
+    day = rules.today_paris(__import__("app.timeutil", fromlist=["utcnow"]).utcnow())
+    factories.visit(factories.household(team_a, referent=worker), worker,
+                    day=day + timedelta(days=1))
+    db.session.commit()
+    served = create_app({**{k: v for k, v in app.config.items() if k.isupper()},
+                         "ALERTS_SCHEDULER_IN_PROCESS": True, "ALERTS_INTERVAL_SECONDS": 3600})
+    assert served.test_cli_runner().invoke(args=["alerts", "--help"]).exit_code == 0
+    assert "terrain_alerts_stop" not in served.extensions
+    client = served.test_client()
+    client.get("/connexion")
+    client.get("/connexion")  # a second request starts nothing more
+    [thread] = [t for t in threading.enumerate() if t.name == "terrain-alerts"]
+    assert ran.wait(timeout=60)  # the thread's first pass (an event, not a sleep)
+    served.extensions["terrain_alerts_stop"].set()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    db.session.rollback()
+    assert db.session.scalar(select(Alert.rule)) == "visit_tomorrow"
+    with served.app_context():
+        db.engine.dispose()

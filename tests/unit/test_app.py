@@ -7,10 +7,10 @@ from flask import Flask
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
-from app.config import TestConfig, finalize
+from app.config import TestConfig, database_url, finalize
 from app.extensions import db
 
 
@@ -39,7 +39,16 @@ def test_secret_and_database_from_environment(tmp_path, monkeypatch):
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
     finalize(app)
     assert app.config["SECRET_KEY"] == "from-env"
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql://u:p@localhost/terrain"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@localhost/terrain"
+
+
+@pytest.mark.parametrize("given, used", [
+    ("postgresql://u@db/t", "postgresql+psycopg://u@db/t"),
+    ("postgresql+psycopg://u@db/t", "postgresql+psycopg://u@db/t"),
+    ("sqlite:////srv/terrain.db", "sqlite:////srv/terrain.db"),
+])
+def test_database_url_names_the_psycopg_driver(given, used):
+    assert database_url(given) == used
 
 
 def test_default_database_is_a_file_in_instance(tmp_path, monkeypatch):
@@ -48,6 +57,7 @@ def test_default_database_is_a_file_in_instance(tmp_path, monkeypatch):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'terrain.db'}"
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_pragmas_on_every_connection(app):
     conn = db.session.connection()
     assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -66,10 +76,9 @@ def test_foreign_keys_are_enforced(app):
     db.session.rollback()
 
 
-def test_migrations_build_exactly_the_models_schema(tmp_path):
+def test_migrations_build_exactly_the_models_schema(tmp_path, empty_database_url):
     """Alembic from nothing gives the same schema as the models, and downgrades cleanly."""
-    path = tmp_path / "migrated.db"
-    app = create_app(settings(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    app = create_app(settings(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url))
     migrations = os.path.join(os.path.dirname(__file__), "..", "..", "migrations")
     with app.app_context():
         upgrade(directory=migrations)
@@ -78,9 +87,8 @@ def test_migrations_build_exactly_the_models_schema(tmp_path):
         assert diff == []
         downgrade(directory=migrations, revision="base")
         db.engine.dispose()
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.connect() as conn:
-        tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
+    engine = create_engine(empty_database_url)
+    tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert tables == {"alembic_version"}
 
@@ -128,10 +136,9 @@ def test_unknown_page_in_french(client):
     assert "Page introuvable" in response.page
 
 
-def test_case_file_migration_keeps_and_indexes_existing_households(tmp_path):
+def test_case_file_migration_keeps_and_indexes_existing_households(tmp_path, empty_database_url):
     """Households made before 0002 survive it and become searchable without accents."""
-    path = tmp_path / "old.db"
-    app = create_app(settings(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}"))
+    app = create_app(settings(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url))
     migrations = os.path.join(os.path.dirname(__file__), "..", "..", "migrations")
     with app.app_context():
         upgrade(directory=migrations, revision="0001_foundation")

@@ -37,7 +37,7 @@ def test_weaker_hash_is_upgraded_at_sign_in(app, worker):
 
 
 @pytest.mark.parametrize("password,message", [
-    ("court", "au moins 10 caractères"),
+    ("court", "au moins 12 caractères"),
     ("aaaaaaaaaaaa", "trop simple"),
 ])
 def test_password_rules(password, message, app):

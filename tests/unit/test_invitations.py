@@ -104,7 +104,7 @@ def test_weak_password_at_acceptance_keeps_name(client, admin, team_a):
         "display_name": "Xavier", "password": "court", "confirm": "court"})
     body = response.page
     assert response.status_code == 422
-    assert "au moins 10 caractères" in body
+    assert "au moins 12 caractères" in body
     assert 'value="Xavier"' in body
     assert client.get(f"/invitation/{token}").status_code == 200  # still usable
 

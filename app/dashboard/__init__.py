@@ -1,0 +1,1 @@
+"""Coordinator dashboard, indicators for funders, exports and the activity report."""

@@ -1,0 +1,1 @@
+"""Journal de bord / journal d'expérimentation: daily-life entries and flat checks."""

@@ -1,0 +1,272 @@
+"""Privacy pages: the case file's journal, export and erasure, archives, retention, devices."""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.auth.models import LoginSession
+from app.extensions import db
+from app.households.models import Household
+from app.privacy import queries, services
+from app.privacy.models import ArchiveAccess, HouseholdArchive
+from app.timeutil import utcnow
+from tests import factories
+
+
+@pytest.fixture
+def coordinator(team_a):
+    return factories.user((team_a, "coordinator"), email="coord@exemple.test",
+                          display_name="Coralie Coord")
+
+
+@pytest.fixture
+def case(team_a, worker):
+    return factories.closed_case(team_a, worker, with_photo=False)
+
+
+def _count(action, **kw):
+    stmt = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    for k, v in kw.items():
+        stmt = stmt.where(getattr(AuditEvent, k) == v)
+    return db.session.scalar(stmt)
+
+
+# ---- the journal of a case file ----------------------------------------------------------------
+
+def test_coordinator_reads_who_opened_the_file_and_filters(client, auth, worker, coordinator,
+                                                           case):
+    auth.login(worker.email)
+    client.get(f"/menages/{case.id}")
+    client.get(f"/menages/{case.id}/notes")
+    auth.logout()
+    auth.login(coordinator.email)
+    page = client.get(f"/menages/{case.id}")
+    assert "Journal des accès au dossier" in page.page
+    r = client.get(f"/confidentialite/menages/{case.id}/journal")
+    assert r.status_code == 200
+    assert "Wanda Worker" in r.page and "Ménage consulté" in r.page and "section notes" in r.page
+    r = client.get(f"/confidentialite/menages/{case.id}/journal?personne={coordinator.id}")
+    assert "Wanda Worker" not in r.page.split("<tbody>")[1]
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    r = client.get(f"/confidentialite/menages/{case.id}/journal?du={tomorrow}")
+    assert "Aucun accès ne correspond." in r.page
+    r = client.get(f"/confidentialite/menages/{case.id}/journal?action=household.read",
+                   headers={"HX-Request": "true"})
+    assert "<html" not in r.page and 'id="journal-results"' in r.page
+    assert _count("audit.read", object_id=case.id) == 4
+
+
+def test_workers_and_other_teams_do_not_get_the_journal(client, auth, team_b, worker, case):
+    auth.login(worker.email)
+    assert "Journal des accès" not in client.get(f"/menages/{case.id}").page
+    assert client.get(f"/confidentialite/menages/{case.id}/journal").status_code == 404
+    auth.logout()
+    other = factories.user((team_b, "coordinator"))
+    auth.login(other.email)
+    assert client.get(f"/confidentialite/menages/{case.id}/journal").status_code == 404
+    assert _count("access.denied", object_id=case.id) == 2
+
+
+def test_admin_journal_filters_by_household_and_period(client, auth, admin, worker, case):
+    auth.login(worker.email)
+    client.get(f"/menages/{case.id}")
+    auth.logout()
+    auth.login(admin.email)
+    r = client.get(f"/admin/journal?menage={case.id}")
+    assert r.status_code == 200 and "Ménage consulté" in r.page
+    assert "Connexion" not in r.page.split("<tbody>")[1]
+    past = (date.today() - timedelta(days=3)).isoformat()
+    r = client.get(f"/admin/journal?menage={case.id}&du={past}&au={past}")
+    assert "Aucune action ne correspond." in r.page
+
+
+# ---- export and erasure ----------------------------------------------------------------------
+
+def test_export_needs_confirmation_then_downloads_json_and_pdf(client, auth, coordinator, case):
+    auth.login(coordinator.email)
+    assert "Données personnelles (RGPD)" in client.get(f"/menages/{case.id}").page
+    url = f"/confidentialite/menages/{case.id}"
+    r = client.post(url, data={"fmt": "json"})
+    assert r.status_code == 422 and "Cochez la case pour confirmer." in r.page
+    assert _count("privacy.export") == 0
+    r = client.post(url, data={"fmt": "json", "confirm": "y"})
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    assert "attachment" in r.headers["Content-Disposition"]
+    assert r.headers["Cache-Control"] == "private, no-store"
+    data = json.loads(r.data)
+    assert data["household_id"] == case.id and data["tables"]["person"]
+    r = client.post(url, data={"fmt": "pdf", "confirm": "y"})
+    assert r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    assert _count("privacy.export", object_id=case.id) == 2
+
+
+def test_workers_and_admins_without_case_role_cannot_export(client, auth, worker, admin, case):
+    for person in (worker, admin):
+        auth.login(person.email)
+        r = client.post(f"/confidentialite/menages/{case.id}", data={"fmt": "json",
+                                                                     "confirm": "y"})
+        assert r.status_code in (403, 404)
+        auth.logout()
+    assert _count("privacy.export") == 0
+
+
+def test_erasure_asks_reason_and_confirmation_then_anonymises(client, auth, coordinator, case):
+    auth.login(coordinator.email)
+    url = f"/confidentialite/menages/{case.id}/anonymiser"
+    page = client.get(url)
+    assert "Ce qui est gardé, et pourquoi" in page.page and "L123-22" in page.page
+    r = client.post(url, data={"reason": "autre", "reason_text": "", "confirm": "y"})
+    assert r.status_code == 422 and "Précisez le motif." in r.page
+    r = client.post(url, data={"reason": "demande_personne", "reason_text": "Lettre du 3/11"})
+    assert r.status_code == 422 and "Cochez la case pour confirmer." in r.page
+    assert "Lettre du 3/11" in r.page  # what was typed is kept
+    r = client.post(url, data={"reason": "demande_personne", "reason_text": "Lettre du 3/11",
+                               "confirm": "y"}, follow_redirects=True)
+    assert r.status_code == 200 and "Dossier anonymisé" in r.page
+    assert "Demande d'effacement de la personne" in r.page and "Coralie Coord" in r.page
+    assert db.session.get(Household, case.id).name.startswith("Ménage anonymisé")
+    # Gone from the lists and the case file pages.
+    assert "Zerbib" not in client.get("/menages/").page
+    assert client.get(f"/menages/{case.id}").status_code == 404
+
+
+def test_running_support_is_refused_with_a_french_message(client, auth, team_a, coordinator,
+                                                          worker):
+    h = factories.household(team_a, worker)
+    factories.enrolment(h, date(2026, 1, 1))
+    auth.login(coordinator.email)
+    r = client.post(f"/confidentialite/menages/{h.id}/anonymiser",
+                    data={"reason": "demande_personne", "confirm": "y"})
+    assert r.status_code == 422 and "accompagnement est en cours" in r.page
+
+
+# ---- archives -----------------------------------------------------------------------------------
+
+def test_archived_files_are_read_only_by_granted_people_and_audited(client, auth, team_a, admin,
+                                                                    coordinator, worker, case):
+    services.archive(case, date(2024, 6, 30), utcnow())
+    db.session.commit()
+    auth.login(worker.email)
+    assert client.get(f"/menages/{case.id}").status_code == 404
+    assert client.get(f"/confidentialite/archives/{case.id}").status_code == 404
+    assert "Dossiers archivés" not in client.get("/plus").page
+    auth.logout()
+    auth.login(admin.email)
+    r = client.post("/confidentialite/conservation/acces",
+                    data={"grant": f"{worker.id}:{team_a.id}"}, follow_redirects=True)
+    assert "peut lire les archives" in r.page
+    auth.logout()
+    auth.login(worker.email)
+    assert "Dossiers archivés" in client.get("/plus").page
+    assert "Famille Zerbib" in client.get("/confidentialite/archives").page
+    r = client.get(f"/confidentialite/archives/{case.id}")
+    assert r.status_code == 200 and "Nora" in r.page and "Personnes" in r.page
+    assert _count("household.archive_read", object_id=case.id) == 1
+    auth.logout()
+    auth.login(admin.email)
+    grant = db.session.scalar(select(ArchiveAccess))
+    client.post(f"/confidentialite/conservation/acces/{grant.id}/retirer")
+    auth.logout()
+    auth.login(worker.email)
+    assert client.get(f"/confidentialite/archives/{case.id}").status_code == 404
+
+
+def test_a_volunteer_cannot_be_granted_archives(client, auth, team_a, admin):
+    volunteer = factories.user((team_a, "volunteer"))
+    auth.login(admin.email)
+    r = client.post("/confidentialite/conservation/acces",
+                    data={"grant": f"{volunteer.id}:{team_a.id}"}, follow_redirects=True)
+    assert db.session.scalar(select(func.count(ArchiveAccess.id))) == 0
+    assert r.status_code == 200
+
+
+# ---- retention page -----------------------------------------------------------------------
+
+def test_admin_sets_a_retention_and_runs_the_job(client, auth, admin, team_a, worker):
+    old = factories.closed_case(team_a, worker, exit_on=date(2020, 1, 31), with_photo=False)
+    auth.login(admin.email)
+    page = client.get("/confidentialite/conservation")
+    assert page.status_code == 200 and "2023-095" in page.page
+    r = client.post("/confidentialite/conservation",
+                    data={"programme": "iml", "active_months": "0", "archive_months": "12"})
+    assert r.status_code == 422 and "Entre 1 et 120 mois." in r.page
+    r = client.post("/confidentialite/conservation",
+                    data={"programme": "iml", "active_months": "12", "archive_months": "12"},
+                    follow_redirects=True)
+    assert "Durées enregistrées" in r.page and "modifié" in r.page
+    r = client.post("/confidentialite/conservation/lancer", data={"essai": "1"},
+                    follow_redirects=True)
+    assert "0 dossier(s) seraient archivé(s), 1 seraient anonymisé(s)" in r.page
+    assert "simulation" in r.page
+    assert db.session.get(HouseholdArchive, old.id) is None
+    client.post("/confidentialite/conservation/lancer", follow_redirects=True)
+    assert db.session.get(HouseholdArchive, old.id).anonymised_at is not None
+
+
+def test_retention_pages_are_for_admins(client, auth, coordinator):
+    auth.login(coordinator.email)
+    assert client.get("/confidentialite/conservation").status_code == 403
+    assert client.post("/confidentialite/conservation/lancer").status_code == 403
+
+
+# ---- devices ----------------------------------------------------------------------------------
+
+def test_admin_revokes_one_device_and_its_next_request_is_told_to_wipe(app, client, auth,
+                                                                         admin, worker):
+    phone = app.test_client()
+    phone.post("/connexion", data={"email": worker.email, "password": factories.PASSWORD})
+    assert phone.get("/").status_code == 200
+    auth.login(admin.email)
+    page = client.get(f"/admin/personnes/{worker.id}")
+    assert "Déconnecter cet appareil" in page.page
+    row = db.session.scalar(select(LoginSession).where(LoginSession.user_id == worker.id))
+    assert row.id not in page.page  # the session id is a secret: only a handle is shown
+    handle = queries.session_handle(row)
+    r = client.post(f"/confidentialite/appareils/{worker.id}/{handle}/revoquer",
+                    follow_redirects=True)
+    assert "Appareil déconnecté" in r.page
+    db.session.expire_all()
+    assert db.session.get(LoginSession, row.id).end_reason == "revoked"
+    assert _count("auth.session_revoked", object_id=worker.id) == 1
+    # The phone's next request: signed out, told to wipe; the sign-in page carries the order.
+    r = phone.get("/")
+    assert r.status_code == 302 and r.headers["X-Terrain-Wipe"] == "1"
+    login = phone.get(r.headers["Location"])
+    assert "data-wipe-device" in login.page
+    assert "Cet appareil a été déconnecté par l'administration" in login.page
+    assert "data-wipe-device" not in phone.get(r.headers["Location"]).page  # once
+    # A plain sign-out does not wipe other people's data.
+    other = app.test_client()
+    other.post("/connexion", data={"email": worker.email, "password": factories.PASSWORD})
+    other.post("/deconnexion")
+    r = other.get("/")
+    assert "X-Terrain-Wipe" not in r.headers
+
+
+def test_urls_carry_ids_and_codes_never_names(app):
+    """Every path parameter is an integer id, or one of these codes and random keys; a new
+    text parameter must be looked at (could a name or an e-mail end up in a URL?)."""
+    codes = {"filename", "token", "key", "month", "funder", "ext", "page", "fmt", "kind",
+             "handle"}
+    for rule in app.url_map.iter_rules():
+        for name, converter in rule._converters.items():
+            if type(converter).__name__ != "IntegerConverter":
+                assert name in codes, (rule.rule, name)
+
+
+@pytest.mark.parametrize("reason,wipes", [("revoked", True), ("deactivated", True),
+                                          ("password", False), ("logout", False)])
+def test_which_ends_of_a_session_wipe_the_device(app, worker, reason, wipes):
+    from app.auth.services import revoke_sessions
+
+    phone = app.test_client()
+    phone.post("/connexion", data={"email": worker.email, "password": factories.PASSWORD})
+    revoke_sessions(worker, reason, utcnow())
+    db.session.commit()
+    r = phone.get("/")
+    assert r.status_code == 302
+    assert (r.headers.get("X-Terrain-Wipe") == "1") is wipes
