@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 
 from app import config as config_module
 from app.extensions import csrf, db, login_manager, migrate  # noqa: F401
@@ -77,7 +78,7 @@ def _init_database(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
 
 def _register_errors(app: Flask) -> None:
@@ -100,6 +101,30 @@ def _register_errors(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc):
+        """SQLite's write lock still taken after the busy timeout: ask to retry, lose nothing."""
+        from app.sqlite import is_lock_timeout
+
+        if not is_lock_timeout(exc):
+            raise exc
+        db.session.rollback()
+        app.logger.warning("database lock not obtained in time: %s %s", request.method,
+                           request.path)
+        text = ("Terrain est très sollicité en ce moment et n'a pas pu enregistrer ni afficher "
+                "cette page. Rien de ce qui était déjà enregistré n'est perdu ; réessayez "
+                "dans quelques secondes.")
+        from app.auth import wants_json
+
+        if wants_json():
+            response = jsonify(status="busy", error=text)
+        else:
+            response = make_response(render_template(
+                "core/error.html", title="Serveur occupé", text=text, code=503))
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(_exc):

@@ -54,6 +54,9 @@ class Config:
     #: when unset, the managing team's name is printed.
     ASSOCIATION_NAME = os.environ.get("TERRAIN_ASSOCIATION_NAME")
     PAGE_SIZE = 25
+    #: SQLite only: how long a request waits for the database's write lock before it is
+    #: answered 503 "réessayez" (milliseconds). See app/sqlite.py.
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("TERRAIN_SQLITE_BUSY_MS", "30000"))
     #: Passkeys (WebAuthn). RP ID: a host name, never an IP address; default: the host of
     #: PUBLIC_URL, else of the request ("localhost" in development).
     PASSKEY_RP_ID = os.environ.get("TERRAIN_PASSKEY_RP_ID")

@@ -1,5 +1,9 @@
 """SQLite settings for a file shared by several threads: WAL, foreign keys, busy timeout.
 
+The busy timeout is how long a request waits for the write lock before giving up
+(SQLITE_BUSY_TIMEOUT_MS, 30 s by default: well under gunicorn's 60 s worker timeout); a
+request that still cannot get it is answered 503 "réessayez" (app/__init__.py), never a 500.
+
 Transactions start with BEGIN IMMEDIATE: most requests write (the audit trail records reads),
 and a deferred transaction that upgrades from read to write fails at once under contention
 instead of waiting for the busy timeout.
@@ -7,10 +11,10 @@ instead of waiting for the busy timeout.
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 30_000
 
 
-def configure_engine(engine: Engine) -> None:
+def configure_engine(engine: Engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     """Attach the SQLite pragmas and transaction mode; other databases are left as they are."""
     if engine.dialect.name != "sqlite":
         return
@@ -20,7 +24,7 @@ def configure_engine(engine: Engine) -> None:
         # Take transaction control away from pysqlite so BEGIN is ours to issue.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")  # sql-ok: a module constant
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms):d}")  # sql-ok: an integer
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = NORMAL")
@@ -29,3 +33,8 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """True when SQLite gave up waiting for its write lock ("database is locked")."""
+    return "database is locked" in str(getattr(exc, "orig", exc))

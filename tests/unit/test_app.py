@@ -62,7 +62,37 @@ def test_sqlite_pragmas_on_every_connection(app):
     conn = db.session.connection()
     assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+
+
+@pytest.mark.sqlite_only
+def test_a_request_that_cannot_get_the_write_lock_is_asked_to_retry(tmp_path):
+    """Another process holds SQLite's write lock past the busy timeout: a French 503 with
+    Retry-After (the outbox retries it), never a 500; once the lock is free, the same
+    request goes through."""
+    import sqlite3
+
+    app = create_app(settings(tmp_path, SQLITE_BUSY_TIMEOUT_MS=50))
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    holder = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        page = client.post("/connexion", data={"email": "a@exemple.test", "password": "x"})
+        assert page.status_code == 503
+        assert page.headers["Retry-After"] == "5"
+        assert "réessayez dans quelques secondes" in page.get_data(as_text=True)
+        sent = client.post("/connexion", data={"email": "a@exemple.test", "password": "x"},
+                           headers={"Accept": "application/json"})
+        assert sent.status_code == 503
+        assert sent.get_json()["status"] == "busy"
+    finally:
+        holder.rollback()
+        holder.close()
+    after = client.post("/connexion", data={"email": "a@exemple.test", "password": "x"})
+    assert after.status_code == 401  # an ordinary wrong password, answered as such
+    assert "Serveur occupé" not in after.get_data(as_text=True)
 
 
 def test_foreign_keys_are_enforced(app):
