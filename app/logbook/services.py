@@ -270,9 +270,8 @@ def resolve_conflict(actor, conflict: LogEntryConflict, keep: str, *, now: datet
     db.session.commit()
 
 
-def record_check(actor, flat, values: dict, *, now: datetime, today: date) -> FlatCheck:
-    """Record a contrôle du savoir-habiter of a flat: each point, an outcome, a follow-up."""
-    _require_case_role(actor, flat.team_id)
+def _checked_values(values: dict, today: date) -> tuple[dict, list[FlatCheckItem]]:
+    """A check's fields and checklist from form values, or CheckErrors naming each field."""
     errors: list[tuple[str, str]] = []
     checked_on = values.get("checked_on")
     if checked_on is None:
@@ -299,14 +298,62 @@ def record_check(actor, flat, values: dict, *, now: datetime, today: date) -> Fl
         errors.append(("follow_up_on", "La suite se date le jour du contrôle ou après."))
     if errors:
         raise CheckErrors(errors)
-    check = FlatCheck(team_id=flat.team_id, flat_id=flat.id, checked_on=checked_on,
-                      outcome=outcome, summary=(values.get("summary") or "").strip() or None,
-                      follow_up=follow_up, follow_up_on=follow_up_on, author_id=actor.id,
-                      created_at=now, items=items)
+    fields = {"checked_on": checked_on, "outcome": outcome,
+              "summary": (values.get("summary") or "").strip() or None,
+              "follow_up": follow_up, "follow_up_on": follow_up_on}
+    return fields, items
+
+
+def record_check(actor, flat, values: dict, *, now: datetime, today: date) -> FlatCheck:
+    """Record a contrôle du savoir-habiter of a flat: each point, an outcome, a follow-up."""
+    _require_case_role(actor, flat.team_id)
+    fields, items = _checked_values(values, today)
+    check = FlatCheck(team_id=flat.team_id, flat_id=flat.id, author_id=actor.id,
+                      created_at=now, items=items, **fields)
     db.session.add(check)
     db.session.flush()
     record("logbook.flat_check", actor=actor, object_type="flat", object_id=flat.id,
-           team_id=flat.team_id, detail={"check": check.id, "outcome": outcome}, now=now)
+           team_id=flat.team_id, detail={"check": check.id, "outcome": check.outcome}, now=now)
+    db.session.commit()
+    return check
+
+
+def may_edit_check(actor, check: FlatCheck) -> bool:
+    """The check's author, or the team's coordination, may correct it."""
+    return ((check.author_id == actor.id and check.team_id in team_ids(actor, CASE_ROLES))
+            or check.team_id in team_ids(actor, LEAD_ROLES))
+
+
+def check_values(check: FlatCheck) -> dict:
+    """A check's current content as form values."""
+    values = {"checked_on": check.checked_on, "outcome": check.outcome,
+              "summary": check.summary, "follow_up": check.follow_up,
+              "follow_up_on": check.follow_up_on}
+    for item in check.items:
+        values[f"{item.point}_state"] = item.state
+        values[f"{item.point}_comment"] = item.comment
+    return values
+
+
+def update_check(actor, check: FlatCheck, values: dict, *, now: datetime,
+                 today: date) -> FlatCheck:
+    """Correct a check (same rules as when it was recorded); the audit row names what changed."""
+    if not may_edit_check(actor, check):
+        raise LogbookError("Seul·e l'auteur·rice du contrôle ou la coordination peut le corriger.")
+    fields, items = _checked_values(values, today)
+    before = check_values(check)
+    for name, value in fields.items():
+        setattr(check, name, value)
+    by_point = {i.point: i for i in check.items}
+    for item in items:
+        row = by_point.get(item.point)
+        if row is None:
+            check.items.append(item)
+        else:
+            row.state, row.comment = item.state, item.comment
+    changed = sorted(k for k, v in check_values(check).items() if before.get(k) != v)
+    record("logbook.flat_check_edit", actor=actor, object_type="flat", object_id=check.flat_id,
+           team_id=check.team_id, detail={"check": check.id, "changed": changed}, now=now)
     db.session.commit()
     return check
 

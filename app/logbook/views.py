@@ -378,5 +378,33 @@ def check(check_id: int):
     record("flat.read", actor=current_user, object_type="flat", object_id=row.flat_id,
            team_id=row.team_id, detail={"view": "logbook_check", "check": row.id})
     db.session.commit()
-    return render("logbook/check.html", check=row)
+    return render("logbook/check.html", check=row,
+                  may_edit=services.may_edit_check(current_user, row))
+
+
+@bp.route("/controle/<int:check_id>/modifier", methods=["GET", "POST"])
+def edit_check(check_id: int):
+    """Correct a check: its author or the team's coordination; the same rules as recording."""
+    row = queries.check_or_404(check_id, current_user)
+    if not services.may_edit_check(current_user, row):
+        abort(403)
+    if request.method == "GET":
+        form = CheckForm(formdata=None, data=services.check_values(row))
+    else:
+        form = CheckForm()
+    error, status = None, 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                services.update_check(current_user, row, form.data, now=utcnow(),
+                                      today=today_paris())
+            except services.LogbookError as exc:
+                db.session.rollback()
+                error = _refuse(form, exc)
+            else:
+                flash("Contrôle corrigé.", "success")
+                return redirect(url_for("logbook.check", check_id=row.id), 303)
+    return render("logbook/check_form.html", status=status, flat=row.flat, form=form,
+                  error=error, points=CHECK_POINTS, states=CHECK_STATES, check=row)
 

@@ -164,11 +164,21 @@ def test_logbook_main_path_on_a_phone(page, server):
     page.get_by_role("button", name="Enregistrer le contrôle").click()
     expect(page.get_by_role("heading", level=2)).to_have_text("Bilan : À suivre")
     check(page, "logbook-check-phone")
+    # The author corrects the check: the form comes back filled in.
+    page.get_by_role("link", name="Corriger ce contrôle").click()
+    expect(page.get_by_label("Suite à donner")).to_have_value("Passage avec le pair-aidant")
+    expect(page.get_by_role("radiogroup", name="Bilan").get_by_label("À suivre")).to_be_checked()
+    page.get_by_label("Suite à donner").fill("Passage avec le pair-aidant jeudi")
+    check(page, "logbook-check-edit-phone")
+    page.get_by_role("button", name="Enregistrer les corrections").click()
+    expect(page.get_by_text("Contrôle corrigé.")).to_be_visible()
+    expect(page.get_by_text("Passage avec le pair-aidant jeudi")).to_be_visible()
     page.get_by_role("link", name="Contrôles du logement").click()
     expect(page.get_by_text("Prochain contrôle avant le")).to_be_visible()
     with server.app.app_context():
         assert db.session.scalar(select(func.count(FlatCheck.id))
-                                 .where(FlatCheck.follow_up == "Passage avec le pair-aidant")) == 1
+                                 .where(FlatCheck.follow_up
+                                        == "Passage avec le pair-aidant jeudi")) == 1
 
 
 def test_logbook_pages_at_laptop_size(new_page, server):

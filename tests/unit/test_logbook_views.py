@@ -150,7 +150,8 @@ def test_a_village_entry_is_not_seen_by_another_team(client, auth, village, kari
                 f"/journal/entree/{entry.id}", f"/journal/entree/{entry.id}/modifier",
                 f"/journal/{village.id}/export.csv", f"/journal/{village.id}/export.pdf",
                 f"/journal/{village.id}/logements", f"/journal/logement/{flat.id}",
-                f"/journal/logement/{flat.id}/controle", f"/journal/controle/{check.id}"):
+                f"/journal/logement/{flat.id}/controle", f"/journal/controle/{check.id}",
+                f"/journal/controle/{check.id}/modifier"):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/journal/{village.id}/nouvelle", data=entry_form(),
                        headers=JSON).status_code == 404
@@ -158,7 +159,7 @@ def test_a_village_entry_is_not_seen_by_another_team(client, auth, village, kari
     denied = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "access.denied", AuditEvent.actor_id == outsider.id)).all()
     assert ("logbook_entry", entry.id) in {(d.object_type, d.object_id) for d in denied}
-    assert len(denied) == 11
+    assert len(denied) == 12
     assert db.session.scalar(select(func.count(LogEntry.id))) == 1
     auth.logout()
     volunteer = factories.user((village, "volunteer"))
@@ -278,6 +279,56 @@ def test_record_a_flat_check_and_see_it_on_the_flat_pages(client, auth, village,
     housing = client.get(f"/logements/{flat.id}").page
     assert "Contrôles du savoir-habiter" in housing
     assert f"Dernier contrôle le {check.checked_on.day}" in housing
+
+
+def test_correct_a_flat_check_author_or_coordination_only(client, auth, village, karim):
+    flat = factories.flat(village, address="16 rue du Pont-Test")
+    check = factories.flat_check(flat, karim, checked_on=date(2026, 3, 1),
+                                 states={"aeration": "a_revoir"}, outcome="a_suivre",
+                                 follow_up="Repasser")
+    colleague = factories.user((village, "worker"), email="colleague@exemple.test")
+    coordinator = factories.user((village, "coordinator"), email="coord@exemple.test")
+    auth.login(colleague.email)
+    assert "Corriger ce contrôle" not in client.get(f"/journal/controle/{check.id}").page
+    assert client.get(f"/journal/controle/{check.id}/modifier").status_code == 403
+    auth.logout()
+
+    auth.login(karim.email)
+    form = client.get(f"/journal/controle/{check.id}/modifier")
+    assert form.status_code == 200
+    assert 'value="2026-03-01"' in form.page and "Repasser" in form.page
+    data = {f"{p}_state": "ok" for p in ("entretien", "aeration", "equipements",
+                                         "consommations", "voisinage", "securite")}
+    data.update(checked_on="2026-03-02", outcome="a_suivre", voisinage_state="preoccupant",
+                follow_up="Médiation avec le voisin")
+    bad = client.post(f"/journal/controle/{check.id}/modifier", data=data)
+    assert bad.status_code == 422
+    assert "Dites en quelques mots ce qui est à revoir." in bad.page
+    assert "Médiation avec le voisin" in bad.page  # what was typed stays
+    db.session.expire_all()
+    assert db.session.get(FlatCheck, check.id).checked_on == date(2026, 3, 1)  # nothing lost
+    data.update(voisinage_comment="Bruit la nuit")
+    ok = client.post(f"/journal/controle/{check.id}/modifier", data=data)
+    assert ok.status_code == 303
+    page = client.get(ok.location).page
+    assert "Contrôle corrigé." in page and "Bruit la nuit" in page
+    db.session.expire_all()
+    row = db.session.get(FlatCheck, check.id)
+    states = {i.point: i.state for i in row.items}
+    assert row.checked_on == date(2026, 3, 2) and states["aeration"] == "ok"
+    assert states["voisinage"] == "preoccupant" and len(row.items) == 6
+    audit = db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "logbook.flat_check_edit"))
+    assert audit.actor_id == karim.id
+    assert audit.detail["changed"] == ["aeration_comment", "aeration_state", "checked_on",
+                                       "follow_up", "voisinage_comment", "voisinage_state"]
+    auth.logout()
+
+    auth.login(coordinator.email)
+    data.update(outcome="preoccupant")
+    assert client.post(f"/journal/controle/{check.id}/modifier", data=data).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(FlatCheck, check.id).outcome == "preoccupant"
 
 
 def test_the_household_timeline_shows_entries_naming_it(client, auth, village, karim, mimi,
