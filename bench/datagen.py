@@ -3,9 +3,9 @@
     python -m bench.datagen --households 20000 --seed 1 --database-url sqlite:///bench.db
 
 Scale follows the households: one flat per 10 households, 10 visits per household over the past
-year (and the next two weeks), one team per 2,000 households (IML, ASLL, Logement d'abord,
-permanence, relogement, village, lieu de vie...), a worker per 200 households, permanences three
-mornings a week over a year with shifts, arrivals, intakes and orientations, ASLL measures with
+year (and the next two weeks), one team per 700 households and at least three (IML, ASLL,
+permanence, then Logement d'abord, relogement, village, lieu de vie...), a worker per 200
+households, permanences three mornings a week over a year with shifts, arrivals, intakes and orientations, ASLL measures with
 their monthly fiches. Rows go in by bulk inserts through SQLAlchemy Core (no ORM objects, no
 rules run), on SQLite or PostgreSQL. Nothing here calls the clock: `today` is an argument
 (the CLI passes the real today so "Aujourd'hui" has visits).
@@ -29,6 +29,10 @@ from sqlalchemy import Table, create_engine, func, inspect, insert, select, text
 
 BENCH_PASSWORD = "terrain-bench-2026"
 CHUNK = 5_000
+#: Households per team: a team's size stays the same whatever the total, so a page that reads
+#: one team's data costs the same at 2,000 and at 20,000 households unless a query scans more
+#: than the team's rows (what the load benchmark's growth budget is about).
+TEAM_HOUSEHOLDS = 700
 
 FIRST = ["Amina", "Karim", "Sophie", "Lucas", "Fatou", "Mamadou", "Léa", "Hugo", "Nadia",
          "Yanis", "Chloé", "Ibrahim", "Manon", "Omar", "Inès", "Théo", "Aïcha", "Nathan",
@@ -44,7 +48,7 @@ STREETS = ["rue des Lilas", "avenue Jean Jaurès", "chemin des Vignes", "rue Vic
            "boulevard de la Liberté", "rue du Moulin", "impasse des Tilleuls", "rue Pasteur",
            "allée des Peupliers", "rue de la République", "place du Marché", "rue Voltaire"]
 SITES = [("Toulouse", "31000"), ("Grenoble", "38000"), ("Lyon", "69007")]
-#: programmes in the order teams are created (one team per 2,000 households).
+#: programmes in the order teams are created (one team per TEAM_HOUSEHOLDS households).
 PROGRAMMES = ["iml", "asll", "permanence", "lda", "iml", "asll", "relogement", "village", "iml",
               "lieu_de_vie"]
 HOUSING_PROGRAMMES = {"iml", "lda", "relogement", "village", "lieu_de_vie"}
@@ -81,7 +85,7 @@ class Sizes:
     visits: int = 0
 
     def __post_init__(self):
-        self.teams = max(len(PROGRAMMES[:3]), self.households // 2000)
+        self.teams = max(len(PROGRAMMES[:3]), round(self.households / TEAM_HOUSEHOLDS))
         self.workers_per_team = max(2, self.households // 200 // self.teams)
         self.flats = max(5, self.households // 10)
         self.visits = self.households * 10

@@ -19,8 +19,13 @@ STATES = {"open": "À traiter", "ack": "Vue", "resolved": "Résolue"}
 class Alert(db.Model):
     """Something a person must not miss, made by a rule from the data and kept until resolved."""
 
-    __table_args__ = (Index("ix_alert_user_state", "user_id", "state"),
-                      Index("ix_alert_team_state", "team_id", "state"))
+    # "My alerts" filter on person, state and team: all three in one index, or SQLite (no
+    # statistics) may pick the team's index and read every alert of the team. The dashboard
+    # counts a team's open alerts per urgency from its index alone (migration
+    # 0017_page_indexes); both still serve the (user, state) and (team, state) reads.
+    __table_args__ = (Index("ix_alert_user_state_team", "user_id", "state", "team_id"),
+                      Index("ix_alert_team_state_urgency", "team_id", "state", "urgency",
+                            "snoozed_until"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: "<rule>:<object type>:<object id>:<due day>:<first recipient id>": one row per cause

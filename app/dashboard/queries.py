@@ -167,7 +167,8 @@ def _open_alert(today: date):
 
 def alerts_by_urgency(ids, today: date) -> dict[str, int]:
     """Open alerts (not snoozed) of these teams, per urgency code."""
-    rows = db.session.execute(select(Alert.urgency, func.count(Alert.id))
+    # count(*): both databases answer from ix_alert_team_state_urgency alone.
+    rows = db.session.execute(select(Alert.urgency, func.count())
                               .where(Alert.team_id.in_(_ids(ids)), _open_alert(today))
                               .group_by(Alert.urgency)).all()
     counts = dict(rows)
@@ -197,8 +198,8 @@ def caseload(ids, today: date) -> list[LoadRow]:
                User.active.is_(True)).group_by(User.id, User.display_name)
         .order_by(User.display_name)).all()
     member_ids = [p.id for p in people]
-    households = dict(db.session.execute(
-        select(Household.referent_id, func.count(Household.id))
+    households = dict(db.session.execute(  # from ix_household_team_referent alone
+        select(Household.referent_id, func.count())
         .where(Household.team_id.in_(ids)).group_by(Household.referent_id)).all())
     measures = dict(db.session.execute(
         select(Measure.worker_id, func.count(Measure.id))
@@ -248,24 +249,26 @@ class Vacancy:
 
 def _units():
     """SQL: every lettable unit (a flat, or a place of a collective place) with its managed
-    window start (taken on, else first entry) and end (handed back, else open)."""
-    first_flat = (select(Contract.flat_id.label("flat_id"), func.min(Contract.start_on).label("d"))
-                  .group_by(Contract.flat_id).subquery())
-    first_place = (select(Contract.place_id.label("place_id"),
-                          func.min(Contract.start_on).label("d"))
-                   .where(Contract.place_id.is_not(None)).group_by(Contract.place_id).subquery())
+    window start (taken on, else first entry) and end (handed back, else open).
+
+    The first entry is a subquery correlated to the unit (index on contract.flat_id /
+    place_id), so only the scoped teams' units are read: a grouped subquery over every
+    contract was a whole scan of the contract table, growing with everyone's data.
+    """
+    first_flat = (select(func.min(Contract.start_on)).where(Contract.flat_id == Flat.id)
+                  .correlate(Flat).scalar_subquery())
+    first_place = (select(func.min(Contract.start_on)).where(Contract.place_id == Place.id)
+                   .correlate(Place).scalar_subquery())
     flats = (select(Flat.id.label("flat_id"), cast(null(), Integer).label("place_id"),
                     Flat.team_id.label("team_id"),
-                    func.coalesce(Flat.managed_since, first_flat.c.d).label("w_start"),
+                    func.coalesce(Flat.managed_since, first_flat).label("w_start"),
                     Flat.returned_on.label("w_end"))
-             .join(first_flat, first_flat.c.flat_id == Flat.id, isouter=True)
              .where(Flat.kind != "collectif"))
     places = (select(Flat.id.label("flat_id"), Place.id.label("place_id"),
                      Flat.team_id.label("team_id"),
-                     func.coalesce(Flat.managed_since, first_place.c.d).label("w_start"),
+                     func.coalesce(Flat.managed_since, first_place).label("w_start"),
                      Flat.returned_on.label("w_end"))
               .join(Place, Place.flat_id == Flat.id)
-              .join(first_place, first_place.c.place_id == Place.id, isouter=True)
               .where(Flat.kind == "collectif"))
     return union_all(flats, places).subquery("unit")
 
@@ -524,7 +527,7 @@ def by_team(teams: list[Team], today: date) -> list[TeamRow]:
         select(func.count(distinct(Enrolment.household_id)))
         .where(Enrolment.team_id.in_(ids), running)) or 0
     alerts = {t: (n, u) for t, n, u in db.session.execute(
-        select(Alert.team_id, func.count(Alert.id),
+        select(Alert.team_id, func.count(),
                func.sum(case((Alert.urgency == "urgent", 1), else_=0)))
         .where(Alert.team_id.in_(ids), _open_alert(today)).group_by(Alert.team_id)).all()}
     visits = {t: (n, m) for t, n, m in db.session.execute(

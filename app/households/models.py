@@ -26,8 +26,13 @@ class Versioned:
 class Household(Versioned, db.Model):
     """A ménage followed by the association; owned by one team, enrolled in programmes."""
 
+    # A team's households by referent: a worker's own (Aujourd'hui) and the dashboard's
+    # caseload are read from this index alone, without visiting the team's rows, which lie
+    # among every other team's (migration 0017_page_indexes). It also serves team_id alone.
+    __table_args__ = (Index("ix_household_team_referent", "team_id", "referent_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)  #: owning team
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"))  #: owning team
     name: Mapped[str] = mapped_column(String(120))  #: "Famille Martin", or an alias
     referent_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"),
                                                     index=True)  #: referent worker
