@@ -139,6 +139,23 @@ def test_today_and_week_and_waiting(app, worker, household):
     assert [v.day for v in waiting_reports(worker, DAY)] == [DAY - timedelta(days=1)]
 
 
+def test_visits_of_a_team_the_worker_has_left_leave_their_day(app, household, team_a, team_b):
+    """Workers are chosen among the visit's team: once someone leaves that team, its visits
+    leave their Aujourd'hui even when the household stays visible through another team."""
+    from app.auth.models import Membership
+
+    both = factories.user((team_a, "worker"), (team_b, "worker"), email="deux@exemple.test")
+    factories.enrolment(household, date(2026, 1, 1), team=team_b)
+    factories.visit(household, both, DAY)
+    factories.visit(household, both, DAY - timedelta(days=1))
+    assert len(today_and_week(both, DAY)[0]) == 1 and len(waiting_reports(both, DAY)) == 1
+    db.session.execute(Membership.__table__.delete().where(
+        Membership.user_id == both.id, Membership.team_id == team_a.id))
+    db.session.commit()
+    db.session.expire_all()
+    assert today_and_week(both, DAY) == ([], []) and waiting_reports(both, DAY) == []
+
+
 def test_plan_visit_rules(app, worker, household, team_b):
     outsider = factories.user((team_b, "worker"))
     with pytest.raises(services.VisitError, match="ne fait pas partie"):
