@@ -40,8 +40,12 @@
     // the plain form posts the files as chosen and the server resizes them.
     var viaOutbox = "serviceWorker" in navigator && !!navigator.serviceWorker.controller;
 
-    function freshTime() {
-      if (when && form.hasAttribute("data-fresh-time")) when.value = nowLocal();
+    // keepTyped: leave a value the person already changed (setup may run after their first
+    // keystrokes when the page comes from the phone's cache).
+    function freshTime(keepTyped) {
+      if (!when || !form.hasAttribute("data-fresh-time")) return;
+      if (keepTyped && when.value !== when.defaultValue) return;
+      when.value = nowLocal();
     }
 
     function rawFiles() {
@@ -92,7 +96,7 @@
       return out;
     };
 
-    freshTime();
+    freshTime(true);
     inputs.forEach(function (input) {
       input.addEventListener("change", function (event) {
         event.stopPropagation();  // not part of the text draft
