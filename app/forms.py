@@ -1,4 +1,5 @@
 """The base form: Flask-WTF with WTForms' French messages."""
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
@@ -6,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from app.formatting import date_fr
 
 
 class Form(FlaskForm):
@@ -103,3 +106,36 @@ def text(label, max_length=200, required=False, **kw):
     validators = [InputRequired(REQUIRED)] if required else [Optional()]
     validators.append(Length(max=max_length, message=f"{max_length} caractères au plus."))
     return StringField(label, validators=validators, filters=[blank_to_none], **kw)
+
+
+def display_value(form, name, value) -> str:
+    """A stored or typed value as a person reads it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, date):
+        return date_fr(value, "short")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}".replace(".", ",")
+    field = getattr(form, name, None)
+    if field is not None and hasattr(field, "choices") and field.choices:
+        for choice in field.choices:
+            if str(getattr(choice, "value", None)) == str(value):
+                return str(choice.label)
+    return str(value)
+
+
+def conflict_rows(form, current, names) -> list[dict]:
+    """The fields whose saved value differs from what the form holds, side by side (a
+    version conflict: someone saved the record since this form was opened)."""
+    rows = []
+    for name in names:
+        field = getattr(form, name, None)
+        if field is None or not hasattr(current, name):
+            continue
+        theirs, yours = getattr(current, name), field.data
+        if (theirs or None) != (yours or None):
+            rows.append({"label": field.label.text, "theirs": display_value(form, name, theirs),
+                         "yours": display_value(form, name, yours)})
+    return rows

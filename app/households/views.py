@@ -1,16 +1,13 @@
 """Case-file pages: list and search, the household file and its sections, caseload."""
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.audit.services import record
 from app.auth.scoping import role_required, team_ids
 from app.extensions import db
-from app.formatting import date_fr
+from app.forms import conflict_rows
 from app.households import forms, queries, services
 from app.households import timeline as _timeline  # noqa: F401  (registers the provider)
 from app.households.models import Barrier, Enrolment, Goal, Note, Person, Right
@@ -397,35 +394,6 @@ def _attach(form, exc: services.CaseFileError) -> str | None:
     return str(exc)
 
 
-def _display(form, name, value) -> str:
-    """A stored or typed value as a person reads it."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, date):
-        return date_fr(value, "short")
-    if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
-    field = getattr(form, name, None)
-    if field is not None and hasattr(field, "choices") and field.choices:
-        for choice in field.choices:
-            if str(getattr(choice, "value", None)) == str(value):
-                return str(choice.label)
-    return str(value)
-
-
-def _conflict_rows(form, current, names) -> list[dict]:
-    rows = []
-    for name in names:
-        field = getattr(form, name, None)
-        if field is None or not hasattr(current, name):
-            continue
-        theirs, yours = getattr(current, name), field.data
-        if (theirs or None) != (yours or None):
-            rows.append({"label": field.label.text, "theirs": _display(form, name, theirs),
-                         "yours": _display(form, name, yours)})
-    return rows
 
 
 def _form_page(household, form, title, fields, save, *, done, section, current=None,
@@ -452,7 +420,7 @@ def _form_page(household, form, title, fields, save, *, done, section, current=N
             db.session.refresh(exc.current)
             if source is not exc.current:
                 db.session.refresh(source)
-            conflict = _conflict_rows(form, source, fields)
+            conflict = conflict_rows(form, source, fields)
             # Re-submitting now means "keep my version" over the one shown.
             form.version.data = conflict_version() if conflict_version else exc.current.version
             status = 409

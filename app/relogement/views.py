@@ -2,9 +2,6 @@
 proposals and answers, move and outcome, missions given to providers."""
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -12,7 +9,7 @@ from app.audit.services import record
 from app.auth.scoping import role_required, team_ids
 from app.extensions import db
 from app.formatting import date_fr
-from app.forms import choices
+from app.forms import choices, conflict_rows
 from app.htmx import render
 from app.nav import NavItem, register
 from app.programmes import CASE_ROLES, LEAD_ROLES
@@ -55,31 +52,6 @@ def _require_lead(team_id: int) -> None:
 
 # ---- generic form page ----------------------------------------------------------------------
 
-def _display(form, name, value) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, date):
-        return date_fr(value, "short")
-    if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
-    field = getattr(form, name, None)
-    for choice in getattr(field, "choices", None) or []:
-        if str(getattr(choice, "value", None)) == str(value):
-            return choice.label
-    return str(value)
-
-
-def _conflict_rows(form, current, names) -> list[dict]:
-    rows = []
-    for name in names:
-        field = getattr(form, name, None)
-        if field is None or not hasattr(current, name):
-            continue
-        theirs, yours = getattr(current, name), field.data
-        if (theirs or None) != (yours or None):
-            rows.append({"label": field.label.text, "theirs": _display(form, name, theirs),
-                         "yours": _display(form, name, yours)})
-    return rows
 
 
 def _attach(form, exc: RelogementError) -> str | None:
@@ -111,7 +83,7 @@ def _form_page(form, *, title: str, fields, save, done: str, back: str, crumbs: 
             except Conflict as exc:
                 db.session.rollback()
                 db.session.refresh(exc.current)
-                conflict = _conflict_rows(form, exc.current, fields)
+                conflict = conflict_rows(form, exc.current, fields)
                 # Saving again now means "keep my version" over the one shown.
                 form.version.data = exc.current.version
                 status = 409
