@@ -23,7 +23,8 @@
     el.textContent = parts.length ? "Photos : " + parts.join(", ") + "." : "";
   }
 
-  // Decode with the camera's orientation applied, scale down, re-encode as JPEG.
+  // Decode with the camera's orientation applied, scale down, re-encode as JPEG. Shared with
+  // the logbook's photos (logbook.js, loaded after this file) as TerrainPhotos.resize.
   function resize(file) {
     return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
       var scale = Math.min(1, LONG_EDGE / Math.max(bitmap.width, bitmap.height));
@@ -38,6 +39,8 @@
       });
     });
   }
+
+  window.TerrainPhotos = { resize: resize };
 
   function upload(form, input, file) {
     var thumbs = document.querySelector("[data-thumbs='" + (input.dataset.photoItem ||

@@ -1,11 +1,10 @@
 // Logbook entry form: the date and time default to the phone's "now" each time the form opens
-// (the page may come from the phone's cache), and photos are resized in the browser (long edge
-// 1600 px, JPEG 0.8, upright; the canvas re-encoding drops EXIF and GPS) then handed to the
+// (the page may come from the phone's cache), and photos are resized in the browser as the
+// inventories' are (TerrainPhotos.resize from inventory.js: long edge 1600 px, JPEG 0.8,
+// upright; the canvas re-encoding drops EXIF and GPS) then handed to the
 // outbox with the entry (offline.js calls form.outboxFiles()). Hooks on data attributes only.
 (function () {
   "use strict";
-  var LONG_EDGE = 1600;
-  var QUALITY = 0.8;
   var MAX = 6;
 
   function two(n) { return String(n).padStart(2, "0"); }
@@ -14,21 +13,6 @@
     var d = new Date();
     return d.getFullYear() + "-" + two(d.getMonth() + 1) + "-" + two(d.getDate()) + "T" +
       two(d.getHours()) + ":" + two(d.getMinutes());
-  }
-
-  function resize(file) {
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, LONG_EDGE / Math.max(bitmap.width, bitmap.height));
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close();
-      return new Promise(function (resolve, reject) {
-        canvas.toBlob(function (blob) { blob ? resolve(blob) : reject(new Error("encode")); },
-                      "image/jpeg", QUALITY);
-      });
-    });
   }
 
   function setup(form) {
@@ -107,7 +91,7 @@
         if (files.length > room) window.alert(MAX + " photos au plus par entrée.");
         files.slice(0, room).reduce(function (chain, file) {
           return chain.then(function () {
-            return resize(file).then(function (blob) { photos.push(blob); draw(); },
+            return window.TerrainPhotos.resize(file).then(function (blob) { photos.push(blob); draw(); },
                                      function () { window.alert("Cette image n'a pas pu être lue."); });
           });
         }, Promise.resolve());
