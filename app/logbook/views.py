@@ -346,29 +346,32 @@ def flat(flat_id: int):
                   points=CHECK_POINTS)
 
 
-@bp.route("/logement/<int:flat_id>/controle", methods=["GET", "POST"])
-def new_check(flat_id: int):
-    """Record a check of a flat: each point of the checklist, the outcome and a follow-up."""
-    flat = queries.flat_or_404(flat_id, current_user)
-    if request.method == "GET":
-        form = CheckForm(formdata=None, checked_on=today_paris())
-    else:
-        form = CheckForm()
+def _check_page(flat, initial: dict, save, done: str, check=None):
+    """The check form: shown filled with `initial`, or posted to `save(values)` (a service
+    call); refused values come back with each field's reason (422), nothing saved."""
+    form = CheckForm(formdata=None, data=initial) if request.method == "GET" else CheckForm()
     error, status = None, 200
     if request.method == "POST":
         status = 422
         if form.validate():
             try:
-                check = services.record_check(current_user, flat, form.data, now=utcnow(),
-                                              today=today_paris())
+                saved = save(form.data)
             except services.LogbookError as exc:
                 db.session.rollback()
                 error = _refuse(form, exc)
             else:
-                flash("Contrôle enregistré.", "success")
-                return redirect(url_for("logbook.check", check_id=check.id), 303)
+                flash(done, "success")
+                return redirect(url_for("logbook.check", check_id=saved.id), 303)
     return render("logbook/check_form.html", status=status, flat=flat, form=form, error=error,
-                  points=CHECK_POINTS, states=CHECK_STATES)
+                  points=CHECK_POINTS, states=CHECK_STATES, check=check)
+
+
+@bp.route("/logement/<int:flat_id>/controle", methods=["GET", "POST"])
+def new_check(flat_id: int):
+    """Record a check of a flat: each point of the checklist, the outcome and a follow-up."""
+    flat = queries.flat_or_404(flat_id, current_user)
+    return _check_page(flat, {"checked_on": today_paris()}, lambda values: services.record_check(
+        current_user, flat, values, now=utcnow(), today=today_paris()), "Contrôle enregistré.")
 
 
 @bp.route("/controle/<int:check_id>")
@@ -388,23 +391,7 @@ def edit_check(check_id: int):
     row = queries.check_or_404(check_id, current_user)
     if not services.may_edit_check(current_user, row):
         abort(403)
-    if request.method == "GET":
-        form = CheckForm(formdata=None, data=services.check_values(row))
-    else:
-        form = CheckForm()
-    error, status = None, 200
-    if request.method == "POST":
-        status = 422
-        if form.validate():
-            try:
-                services.update_check(current_user, row, form.data, now=utcnow(),
-                                      today=today_paris())
-            except services.LogbookError as exc:
-                db.session.rollback()
-                error = _refuse(form, exc)
-            else:
-                flash("Contrôle corrigé.", "success")
-                return redirect(url_for("logbook.check", check_id=row.id), 303)
-    return render("logbook/check_form.html", status=status, flat=row.flat, form=form,
-                  error=error, points=CHECK_POINTS, states=CHECK_STATES, check=row)
+    return _check_page(row.flat, services.check_values(row), lambda values: services.update_check(
+        current_user, row, values, now=utcnow(), today=today_paris()), "Contrôle corrigé.",
+        check=row)
 
