@@ -188,7 +188,8 @@ def test_reads_are_audited_by_section(client, auth, worker, family):
     for section in ("", "/projet", "/droits", "/notes", "/chronologie"):
         assert client.get(f"/menages/{family.id}{section}").status_code == 200
     reads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "household.read",
-                                                        AuditEvent.object_id == family.id)).all()
+                                                        AuditEvent.object_id == family.id)
+                               .order_by(AuditEvent.id)).all()
     assert [r.detail["section"] for r in reads] == ["resume", "projet", "droits", "notes",
                                                      "chronologie"]
     assert {r.actor_id for r in reads} == {worker.id}
