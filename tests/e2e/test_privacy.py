@@ -67,6 +67,8 @@ def test_signed_out_phone_keeps_no_case_data(page, server):
     page.goto(server.url + "/plus")
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(re.compile("/connexion"))
+    # The URL changes before the sign-in page's scripts have run.
+    wait_until(page, "() => typeof TerrainDB !== 'undefined'")
     assert page.evaluate(LEFTOVERS) == EMPTY
 
 
@@ -96,6 +98,7 @@ def test_revoked_phone_wipes_pages_drafts_and_queued_reports(new_page, server):
     phone.context.set_offline(False)
     phone.goto(server.url + "/")
     expect(phone).to_have_url(re.compile("/connexion"))
+    wait_until(phone, "() => typeof TerrainDB !== 'undefined'")
     wait_until(phone, f"async () => {{ const f = {LEFTOVERS}; const r = await f();"
                       " return r.pages === 0 && r.drafts === 0 && r.queued === 0"
                       " && r.storage === 0; }", timeout_ms=20_000)
