@@ -208,3 +208,19 @@ def record(
 def label(action: str) -> str:
     """The French label of an action code."""
     return ACTION_LABELS.get(action, action)
+
+
+def commit_read() -> None:
+    """Commit a read's audit row without expiring what the page has already loaded.
+
+    A read writes nothing but its audit row, so the rows it loaded are still true after the
+    commit; expiring them (SQLAlchemy's default) would reload each one, a query apiece, while
+    the template renders.
+    """
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

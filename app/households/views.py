@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
-from app.audit.services import record
+from app.audit.services import commit_read, record
 from app.auth.scoping import role_required, team_ids
 from app.extensions import db
 from app.forms import conflict_rows
@@ -34,7 +34,7 @@ def _read(household, section: str):
     """Trace the reading of one section of a case file."""
     record("household.read", actor=current_user, object_type="household", object_id=household.id,
            team_id=household.team_id, detail={"section": section})
-    db.session.commit()
+    commit_read()
 
 
 # ---- list, search, caseload ---------------------------------------------------------------

@@ -57,11 +57,13 @@ def waiting_reports(user, today: date) -> list[Visit]:
         .order_by(Visit.day.desc()).limit(20)))
 
 
-def household_visits(household: Household) -> list[Visit]:
-    """A household's visits, newest first."""
-    return list(db.session.scalars(
-        select(Visit).where(Visit.household_id == household.id)
-        .order_by(Visit.day.desc(), Visit.id.desc())))
+def household_visits(household: Household, limit: int | None = None) -> list[Visit]:
+    """A household's visits, newest first; the `limit` newest only when given."""
+    stmt = (select(Visit).where(Visit.household_id == household.id)
+            .order_by(Visit.day.desc(), Visit.id.desc()))
+    if limit is not None:
+        stmt = stmt.limit(limit)  # a household followed for years has hundreds
+    return list(db.session.scalars(stmt))
 
 
 def open_conflicts(user) -> list[ReportConflict]:
