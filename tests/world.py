@@ -31,6 +31,8 @@ class Side:
     objects: dict = field(default_factory=dict)
     #: Text that only this side's people may read (names of case files, aliases...).
     secrets: list[str] = field(default_factory=list)
+    #: Text of the side's archived file: only its archive readers may read it.
+    archived_secrets: list[str] = field(default_factory=list)
 
     def __getitem__(self, kind: str):
         return self.objects[kind]
@@ -222,10 +224,23 @@ def build_side(name: str) -> Side:
                                        granted_by_id=side.users["admin"].id)
     db.session.add(o["archive_grant"])
     db.session.commit()
+    # The archived file's past housing: a flat it left (its only occupant), the ended
+    # contract and the entry inventory with a photo. Only the grant holder may open them.
+    o["archived_flat"] = factories.flat(iml, address=f"5 allée Vide{up}")
+    o["archived_contract"] = factories.contract(
+        o["archived_flat"], o["archived_household"], start_on=DAY - timedelta(days=400),
+        ended_on=DAY - timedelta(days=100))
+    o["archived_inventory"] = inventories.start(worker, o["archived_flat"], "entrant",
+                                                o["archived_contract"],
+                                                DAY - timedelta(days=400), now=NOW)
+    o["archived_photo"], _ = inventories.add_photo(worker, o["archived_inventory"],
+                                                   str(uuid.uuid4()), _png(), now=NOW)
+    db.session.commit()
 
     side.secrets = [household.name, f"Alias Secret{up}", f"12 rue Secret{up}",
                     f"Candidat Secret{up}", f"SecretLog{up}", f"SecretLda{up}",
                     f"RelogSecret{up}", f"Opération Secret{up}", f"ArchSecret{up}"]
+    side.archived_secrets = [f"ArchSecret{up}"]
     return side
 
 
@@ -263,6 +278,11 @@ BP_ARGS = {
 #: Per-endpoint overrides (an argument naming an object in a particular state).
 ENDPOINT_ARGS = {"privacy.archive_show": {"household_id": "archived_household"},
                  "privacy.erased": {"household_id": "erased_household"}}
+#: The same arguments naming the archived file's objects (its household, contract, inventory
+#: and photo, and the flat it left): what the archive grant opens, and nothing else does.
+ARCHIVED_ARGS = {"household_id": "archived_household", "contract_id": "archived_contract",
+                 "inventory_id": "archived_inventory", "flat_id": "archived_flat"}
+ARCHIVED_DERIVED = {"key": lambda side: side["archived_photo"].key}
 #: Arguments that are not objects: the same value on both sides.
 CONSTANTS = {"funder": "metropole", "month": "2026-01", "year": 2026, "filename": "css/terrain.css",
              "token": "jeton-inconnu", "handle": "0" * 20}
@@ -331,3 +351,34 @@ def signed_in(app, user):
     answer = client.post("/connexion", data={"email": user.email, "password": factories.PASSWORD})
     assert answer.status_code == 302, (user.email, answer.status_code)
     return client
+
+
+def archived_url(rule, side) -> tuple[str, set[str]] | None:
+    """The rule's URL naming side `side`'s archived file (its household, contract, inventory,
+    photo, or the flat it left) wherever an argument can, with the kinds it named; None when
+    the rule names none of them."""
+    bp = rule.endpoint.rpartition(".")[0]
+    constants = {**CONSTANTS, **ENDPOINT_CONSTANTS.get(rule.endpoint, {})}
+    values, named = {}, set()
+    for arg in sorted(url_arguments(rule)):
+        if arg in constants:
+            values[arg] = constants[arg]
+        elif arg in ARCHIVED_ARGS and kind_of(bp, arg, rule.endpoint) == ARGS.get(arg):
+            values[arg] = side[ARCHIVED_ARGS[arg]].id
+            named.add(ARCHIVED_ARGS[arg])
+        elif arg in ARCHIVED_DERIVED and bp == "inventories":
+            values[arg] = ARCHIVED_DERIVED[arg](side)
+            named.add("archived_photo")
+        else:
+            values[arg] = _value(side, bp, arg, rule.endpoint)
+    query = {}
+    for arg, kind in QUERY.get(rule.endpoint, {}).items():
+        if kind == "household":
+            query[arg] = side["archived_household"].id
+            named.add("archived_household")
+        else:
+            query[arg] = side[kind].id
+    if not named:
+        return None
+    url = rule.build(values, append_unknown=False)[1]
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""), named

@@ -40,11 +40,39 @@ def deny(user, object_type: str, ident: int | None):
 
 def get_scoped_or_404(model, ident: int, user, roles: tuple[str, ...] = CASE_ROLES,
                       team_attr: str = "team_id"):
-    """Load one row the user may see, else audit the attempt and answer 404."""
+    """Load one row the user may see, else audit the attempt and answer 404.
+
+    A row of an archived case file (the household itself, or a row naming it) also needs the
+    archive grant of its team (`archive_closed`).
+    """
     obj = db.session.get(model, ident)
-    if obj is None or getattr(obj, team_attr) not in team_ids(user, roles):
+    if obj is None or getattr(obj, team_attr) not in team_ids(user, roles) \
+            or archive_closed(user, obj, getattr(obj, team_attr)):
         deny(user, model.__tablename__, ident)
     return obj
+
+
+def household_id_of(obj) -> int | None:
+    """The case file a row belongs to: a household's own id, or the row's `household_id`."""
+    if getattr(obj, "__tablename__", None) == "household":
+        return obj.id
+    return getattr(obj, "household_id", None)
+
+
+def archive_closed(user, obj, team_id: int | None) -> bool:
+    """Whether `obj` belongs to an archived case file that `user` may not read: archived
+    files are read only by the people an admin authorised for the team (app/privacy)."""
+    household_id = household_id_of(obj)
+    if household_id is None:
+        return False
+    from app.privacy.models import HouseholdArchive
+    from app.privacy.services import archive_reader_team_ids
+
+    state = db.session.get(HouseholdArchive, household_id)
+    if state is None or state.archived_at is None:
+        return False
+    return team_id not in archive_reader_team_ids(user)
+
 
 
 def role_required(*roles: str):

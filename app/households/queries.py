@@ -23,14 +23,19 @@ def visible(user, roles: tuple[str, ...] = CASE_ROLES):
     ids = team_ids(user, roles)
     if not ids:
         return false()
-    from app.privacy.models import HouseholdArchive
-
     # Archived files leave every list and page; authorised people read them in app/privacy.
     return and_(or_(Household.team_id.in_(ids),
                     exists().where(Enrolment.household_id == Household.id,
                                    Enrolment.team_id.in_(ids))),
-                ~exists().where(HouseholdArchive.household_id == Household.id,
-                                HouseholdArchive.archived_at.is_not(None)))
+                not_archived())
+
+
+def not_archived():
+    """A SQL condition: the household is not archived (nor anonymised)."""
+    from app.privacy.models import HouseholdArchive
+
+    return ~exists().where(HouseholdArchive.household_id == Household.id,
+                           HouseholdArchive.archived_at.is_not(None))
 
 
 def household_or_404(household_id: int, user) -> Household:

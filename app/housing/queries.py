@@ -62,9 +62,12 @@ def my_teams(user) -> list[Team]:
 
 
 def household_choices(team_id: int) -> list[tuple[int, str]]:
-    """The team's households, by name."""
+    """The team's households, by name (archived files are out of every list)."""
+    from app.households.queries import not_archived
+
     rows = db.session.execute(select(Household.id, Household.name)
-                              .where(Household.team_id == team_id).order_by(Household.name))
+                              .where(Household.team_id == team_id, not_archived())
+                              .order_by(Household.name))
     return [(i, n) for i, n in rows]
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.auth.scoping import deny, team_ids
+from app.auth.scoping import archive_closed, deny, get_scoped_or_404, team_ids
 from app.extensions import db
+from app.households.models import Household
+from app.households.queries import not_archived
 from app.housing.models import Contract, Flat
 from app.inventories.models import Inventory, InventoryPhoto
 
@@ -18,17 +20,16 @@ def flat_or_404(flat_id: int, user) -> Flat:
 
 
 def inventory_or_404(inventory_id: int, user) -> Inventory:
-    """An inventory of one of my teams' flats, else 404 + audit."""
-    row = db.session.get(Inventory, inventory_id)
-    if row is None or row.team_id not in team_ids(user):
-        deny(user, "inventory", inventory_id)
-    return row
+    """An inventory of one of my teams' flats (an archived file's: with the grant), else 404
+    + audit."""
+    return get_scoped_or_404(Inventory, inventory_id, user)
 
 
 def photo_or_404(key: str, user) -> InventoryPhoto:
     """A photo of an inventory I may see, else 404 + audit."""
     photo = db.session.scalar(select(InventoryPhoto).where(InventoryPhoto.key == key))
-    if photo is None or photo.inventory.team_id not in team_ids(user):
+    if photo is None or photo.inventory.team_id not in team_ids(user) or \
+            archive_closed(user, photo.inventory, photo.inventory.team_id):
         deny(user, "inventory_photo", None)
     return photo
 
@@ -46,9 +47,12 @@ def of_household(household_id: int) -> list[Inventory]:
 
 
 def contracts_of(flat: Flat) -> list[Contract]:
-    """A flat's occupancies, newest first (the household an inventory is done with)."""
-    return list(db.session.scalars(select(Contract).where(Contract.flat_id == flat.id)
-                                   .order_by(Contract.start_on.desc())))
+    """A flat's occupancies, newest first (the household an inventory is done with); an
+    archived file's are not offered."""
+    return list(db.session.scalars(
+        select(Contract).join(Household, Household.id == Contract.household_id)
+        .where(Contract.flat_id == flat.id, not_archived())
+        .order_by(Contract.start_on.desc())))
 
 
 def open_inventories(user, limit: int = 10) -> list[Inventory]:

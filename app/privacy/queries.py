@@ -201,3 +201,14 @@ def is_archived(household_id: int) -> bool:
     state = db.session.get(HouseholdArchive, household_id)
     return bool(state and state.archived_at)
 
+
+def hidden_case(user, household) -> bool:
+    """Whether a household named on a team page (a flat's past occupant, an inventory's
+    household) must be shown without its name: archived, and `user` may not read the team's
+    archives."""
+    if household is None:
+        return False
+    state = db.session.get(HouseholdArchive, household.id)
+    if state is None or state.archived_at is None:
+        return False
+    return household.team_id not in services.archive_reader_team_ids(user)

@@ -274,6 +274,13 @@ def revoke_device(user_id: int, handle: str):
 
 # ---- hooks: links on the household page, device wipe after a revocation -------------------
 
+@bp.app_template_global("hidden_case")
+def hidden_case(household) -> bool:
+    """For pages of the team's flats and inventories: this occupant's file is archived and the
+    current person may not read it, so the page names it "Ménage archivé" (no name, no link)."""
+    return current_user.is_authenticated and queries.hidden_case(current_user, household)
+
+
 @bp.app_template_global("privacy_links")
 def privacy_links(household) -> dict:
     """Which privacy links the current person gets on a household page."""

@@ -488,6 +488,8 @@ def test_get_matrix(matrix_app):
                     leaked = [s for s in sides["b"].secrets if s in body]
                     if leaked:
                         failures.append(f"{where}: shows another team's {leaked}")
+                    if key[1] != GRANTED and any(s in body for s in sides["a"].archived_secrets):
+                        failures.append(f"{where}: shows an archived file without the grant")
     assert checked > 500
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures)
 
@@ -576,4 +578,84 @@ def test_a_role_in_one_team_gives_nothing_in_another(matrix_app):
             if m.team_id in {t.id for t in sides["a"].teams.values()}:
                 db.session.delete(m)
         db.session.commit()
+    assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures)
+
+
+# -- archived files -------------------------------------------------------------------------------
+
+#: Blueprints whose pages open an archived file's objects (contract, inventory, the household's
+#: housing) for a person an admin authorised to read the team's archives. Everywhere else
+#: archived files are out of every page for everyone; they are read in app/privacy.
+ARCHIVE_READERS = {"housing", "inventories"}
+#: The world's archive reader (side a's coordinator holds the IML team's grant).
+GRANTED = "coordinator"
+#: Routes whose other arguments do not fit the archived contract: 404 for the reader too.
+ARCHIVED_MISFITS = {"housing.cancel_payment": "the world's payment is the running contract's",
+                    "housing.receipt": "the archived contract ended before January 2026"}
+
+
+def _archived_expected(entry: Allow, rule, role: str, named: set[str]) -> tuple[int, ...]:
+    if role not in entry.roles:
+        return entry.refused
+    if named == {"archived_flat"}:
+        return entry.ok  # the flat is the team's; only its archived occupant is hidden
+    bp = rule.endpoint.rpartition(".")[0]
+    if role == GRANTED and bp in ARCHIVE_READERS and rule.endpoint not in ARCHIVED_MISFITS:
+        return entry.ok
+    return (404,)
+
+
+def test_archived_files_need_the_archive_grant(matrix_app):
+    """Every route naming a household, a contract, an inventory or its photo, or a flat whose
+    occupant's file is archived, tried on side a's archived file: only the grant holder opens
+    it (and only in housing and inventories), everyone else gets 404 and an audit row; a worker
+    without the grant never sees the archived name. POSTs by the worker change nothing."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEvent
+
+    app, sides, clients = matrix_app
+    side = sides["a"]
+    failures, tried = [], set()
+    before = _snapshot()
+    for rule in _rules(app):
+        entry = entry_for(rule)
+        if entry is None or entry.ends_session or rule.endpoint.startswith("privacy."):
+            continue  # the privacy pages have their own entries (ENDPOINT_ARGS)
+        found = world.archived_url(rule, side)
+        if found is None:
+            continue
+        url, named = found
+        for role in ROLES:
+            client = clients[("a", role)]
+            expected = _archived_expected(entry, rule, role, named)
+            where = f"{url} ({rule.endpoint}) as {role} on the archived file"
+            if "GET" in rule.methods:
+                tried.add(rule.endpoint)
+                denied = db.session.scalar(select(func.count(AuditEvent.id)).where(
+                    AuditEvent.action == "access.denied"))
+                response = client.get(url)
+                if response.status_code not in expected:
+                    failures.append(f"GET {where}: got {response.status_code}, expected "
+                                    f"{'/'.join(map(str, expected))}")
+                body = response.get_data(as_text=True) if response.mimetype.startswith(
+                    "text/") else ""
+                if role != GRANTED and any(s in body for s in side.archived_secrets):
+                    failures.append(f"GET {where}: shows the archived name")
+                if expected == (404,) and rule.endpoint not in ARCHIVED_MISFITS and \
+                        db.session.scalar(select(func.count(
+                        AuditEvent.id)).where(AuditEvent.action == "access.denied")) == denied:
+                    failures.append(f"GET {where}: refused without an audit row")
+            if "POST" in rule.methods and role == "worker" and expected == (404,):
+                tried.add(rule.endpoint)
+                response = client.post(url, data={})
+                if response.status_code != 404:
+                    failures.append(f"POST {where}: got {response.status_code}, expected 404")
+                after = _snapshot()
+                if after != before:
+                    failures.append(f"POST {where}: the database changed")
+                    before = after
+    assert {"housing.household", "housing.contract", "housing.flat", "inventories.show",
+            "inventories.photo", "inventories.of_flat", "households.show",
+            "visits.plan"} <= tried
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures)
