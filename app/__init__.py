@@ -65,9 +65,10 @@ def create_app(config: dict | type | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
-    from app.alerts import scheduler
+    from app.alerts import push, scheduler
 
     scheduler.init_app(app)
+    push.init_app(app)  # VAPID keys into instance/ on first start
     return app
 
 

@@ -79,10 +79,14 @@ class Notification(db.Model):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id", ondelete="SET NULL"))
     rule: Mapped[str] = mapped_column(String(40))
     urgent: Mapped[bool] = mapped_column(default=False)  #: may wake the phone at night
-    #: pending -> sending -> sent | no_device | failed; muted when the kind is switched off
+    #: pending -> sending -> sent | no_device | failed (or back to pending: retry, expired
+    #: claim); muted when the kind is switched off
     status: Mapped[str] = mapped_column(String(12), default="pending")
     deliver_after: Mapped[datetime]  #: quiet hours and the daily digest push this back
     claim: Mapped[str | None] = mapped_column(String(32))  #: token of the scheduler sending it
+    #: When `claim` was taken: a claim older than services.CLAIM_LEASE is released (its
+    #: scheduler died before recording the result) and the notification queued again.
+    claimed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

@@ -51,21 +51,38 @@ class Rule:
     ttl: int  #: seconds a push service keeps the message for an offline phone
     push_urgency: str  #: Web Push Urgency header: very-low, low, normal, high
     fn: Callable = field(compare=False)
+    #: The programmes whose teams meet this deadline (None: every programme); a team's
+    #: lead-times page shows only these.
+    programmes: tuple[str, ...] | None = None
+    has_lead: bool = True  #: False when the lead is no setting (the rule fires on an event)
+
+    def applies_to(self, programme: str) -> bool:
+        """Whether a team of `programme` meets this rule's deadlines."""
+        return self.programmes is None or programme in self.programmes
 
 
 RULES: dict[str, Rule] = {}
 PUSH_URGENCY_RANK = {"very-low": 0, "low": 1, "normal": 2, "high": 3}
+#: Programmes that house people in flats or places (as the Logements menu, app/housing/views).
+HOUSING_PROGRAMMES = ("iml", "lda", "village", "lieu_de_vie")
 
 
 def rule(code: str, label: str, *, default_lead: int, unit: str = "jours", hint: str,
-         ttl: int, push_urgency: str = "normal"):
+         ttl: int, push_urgency: str = "normal", programmes: tuple[str, ...] | None = None,
+         has_lead: bool = True):
     """Register a rule function under `code`."""
 
     def decorator(fn):
-        RULES[code] = Rule(code, label, default_lead, unit, hint, ttl, push_urgency, fn)
+        RULES[code] = Rule(code, label, default_lead, unit, hint, ttl, push_urgency, fn,
+                           programmes, has_lead)
         return fn
 
     return decorator
+
+
+def settable(programme: str) -> dict[str, Rule]:
+    """The rules whose lead time a team of `programme` may change, in the registry's order."""
+    return {c: r for c, r in RULES.items() if r.has_lead and r.applies_to(programme)}
 
 
 class Context:
@@ -206,21 +223,23 @@ def _countdown(ctx: Context, code: str, kind: str, steps=()):
 
 
 @rule("lease_end", "Fin de sous-location", default_lead=60,
-      hint="jours avant la fin (rappels à J-60, J-30 et J-7)", ttl=24 * 3600)
+      hint="jours avant la fin (rappels à J-60, J-30 et J-7)", ttl=24 * 3600,
+      programmes=HOUSING_PROGRAMMES)
 def lease_end(ctx: Context):
     """A running contract's term comes (J-60, J-30, J-7), with whether renewals remain."""
     return _countdown(ctx, "lease_end", "contract_end", steps=(60, 30, 7))
 
 
 @rule("renewal_decision", "Décision de renouvellement", default_lead=15,
-      hint="jours avant la date de décision", ttl=24 * 3600)
+      hint="jours avant la date de décision", ttl=24 * 3600, programmes=HOUSING_PROGRAMMES)
 def renewal_decision(ctx: Context):
     """The renewal decision (a month before the end) comes while a renewal remains."""
     return _countdown(ctx, "renewal_decision", "renewal_decision", steps=(7,))
 
 
 @rule("glide", "Glissement du bail", default_lead=30,
-      hint="jours avant la date de glissement prévue", ttl=24 * 3600)
+      hint="jours avant la date de glissement prévue", ttl=24 * 3600,
+      programmes=HOUSING_PROGRAMMES)
 def glide(ctx: Context):
     """A bail glissant's planned glide date comes."""
     return _countdown(ctx, "glide", "glide", steps=(7,))
@@ -228,7 +247,7 @@ def glide(ctx: Context):
 
 @rule("arrears", "Impayé de plus d'un mois", default_lead=0,
       hint="jours d'impayé avant l'alerte (0 : dès que plus d'un mois est dû)",
-      ttl=24 * 3600)
+      ttl=24 * 3600, programmes=HOUSING_PROGRAMMES)
 def arrears(ctx: Context):
     """Rent unpaid for more than a month's share."""
     for d, referent in _housing(ctx, "arrears"):
@@ -365,17 +384,25 @@ except ImportError:  # the permanences feature is not installed: its two rules a
 if shifts_needing_reminder is not None:
 
     @rule("shift_tomorrow", "Créneau de permanence le lendemain", default_lead=1,
-          hint="jour avant le créneau (la veille)", ttl=12 * 3600)
+          hint="jours avant le créneau (1 : la veille ; 0 : pas de rappel)", ttl=12 * 3600,
+          programmes=("permanence",))
     def shift_tomorrow(ctx: Context):
-        """A volunteer's or worker's permanence shift tomorrow."""
-        for s in shifts_needing_reminder(ctx.today):
-            hour = s.starts_at.strftime("%H h %M") if s.starts_at else ""
-            yield Candidate("shift_tomorrow", "session", s.session_id, s.team_id, s.day,
-                            f"Votre créneau de permanence demain à {hour} ({s.role_label}), "
-                            f"{s.place}"[:300], "soon", "veille", (s.user_id,))
+        """A volunteer's or worker's permanence shift within the team's lead days (by
+        default: tomorrow); the reminder stays until the day of the shift."""
+        for ahead in range(1, ctx.max_lead("shift_tomorrow") + 1):
+            # The permanences' query gives the shifts held the day after the day it is given.
+            for s in shifts_needing_reminder(ctx.today + timedelta(days=ahead - 1)):
+                if ahead > ctx.lead(s.team_id, "shift_tomorrow"):
+                    continue
+                when = "demain" if ahead == 1 else f"le {day_fr(s.day)}"
+                hour = f" à {s.starts_at.strftime('%H h %M')}" if s.starts_at else ""
+                yield Candidate("shift_tomorrow", "session", s.session_id, s.team_id, s.day,
+                                f"Votre créneau de permanence {when}{hour} ({s.role_label}), "
+                                f"{s.place}"[:300], "soon", "veille", (s.user_id,))
 
     @rule("understaffed", "Permanence en manque de bénévoles", default_lead=48, unit="heures",
-          hint="heures avant la séance", ttl=6 * 3600, push_urgency="high")
+          hint="heures avant la séance", ttl=6 * 3600, push_urgency="high",
+          programmes=("permanence",))
     def understaffed(ctx: Context):
         """An open session within the lead hours (48 h) short of people, or newcomers only."""
         for g in understaffed_sessions(ctx.now, hours=ctx.max_lead("understaffed")):
@@ -392,7 +419,8 @@ if shifts_needing_reminder is not None:
 
 
     @rule("shift_call", "Appel aux bénévoles disponibles", default_lead=0,
-          hint="(envoyé dès l'appel de la coordination)", ttl=6 * 3600, push_urgency="high")
+          hint="(envoyé dès l'appel de la coordination)", ttl=6 * 3600, push_urgency="high",
+          programmes=("permanence",), has_lead=False)
     def shift_call(ctx: Context):
         """A coordinator asked the volunteers who fit a missing role: each one is told at once,
         until the role is filled, they sign up for that session, or the session is past."""
@@ -438,7 +466,8 @@ def _running_measures(ctx: Context):
 
 
 @rule("asll_phase1", "ASLL : fin de la phase 1 (2 mois)", default_lead=15,
-      hint="jours avant les deux mois de la phase 1 sans contrat signé", ttl=24 * 3600)
+      hint="jours avant les deux mois de la phase 1 sans contrat signé", ttl=24 * 3600,
+      programmes=("asll",))
 def asll_phase1(ctx: Context):
     """A measure's two months of phase 1 come to an end and no contract is signed yet."""
     from app.measures.rules import phase1_due
@@ -459,7 +488,8 @@ def asll_phase1(ctx: Context):
 
 
 @rule("asll_phase2", "ASLL : fin de la phase 2 (9 mois)", default_lead=30,
-      hint="jours avant la fin des neuf mois (renouveler ou clore)", ttl=24 * 3600)
+      hint="jours avant la fin des neuf mois (renouveler ou clore)", ttl=24 * 3600,
+      programmes=("asll",))
 def asll_phase2(ctx: Context):
     """A measure's nine months of phase 2 come to an end: renew it or end it."""
     from app.measures.rules import phase2_end
@@ -481,7 +511,8 @@ def asll_phase2(ctx: Context):
 
 
 @rule("asll_link_sheet", "ASLL : fiche de lien du mois", default_lead=5,
-      hint="jours avant la fin du mois sans fiche de lien écrite", ttl=24 * 3600)
+      hint="jours avant la fin du mois sans fiche de lien écrite", ttl=24 * 3600,
+      programmes=("asll",))
 def asll_link_sheet(ctx: Context):
     """The month's fiche de lien of a running measure is not written as the month ends."""
     from app.measures.models import LinkSheet

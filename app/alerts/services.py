@@ -3,6 +3,7 @@ alert, push subscriptions, preferences and team lead times."""
 from __future__ import annotations
 
 import gc
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import (String, and_, bindparam, cast, delete, exists, not_, or_, select,
+from sqlalchemy import (String, and_, bindparam, case, cast, delete, exists, not_, or_, select,
                         update)
 
 from app.alerts import push, rules
@@ -20,8 +21,14 @@ from app.audit.services import record
 from app.extensions import db
 from app.timeutil import PARIS, to_paris, today_paris
 
+log = logging.getLogger("terrain.alerts")
+
 MAX_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=10)
+#: A claim older than this is taken to be a scheduler that died between claiming and
+#: recording the result: the notification goes back to pending (an attempt counted). Far
+#: longer than one person's sends (10 s timeout per device), so a live claim is never taken.
+CLAIM_LEASE = timedelta(minutes=10)
 CHUNK = 500  #: ids or keys in one IN (...)
 BULK = 5000  #: rows in one executemany
 
@@ -43,7 +50,8 @@ class PassResult:
     resolved: int = 0
     queued: int = 0
     pushes: int = 0  #: push requests answered 2xx
-    gone: int = 0  #: subscriptions deleted (404/410)
+    gone: int = 0  #: subscriptions deleted (404/410, or keys that can never work)
+    reclaimed: int = 0  #: notifications whose claim had expired, put back in the queue
     timings: dict = field(default_factory=dict)
 
 
@@ -285,6 +293,7 @@ def deliver_pending(now: datetime, sender: Sender, result: PassResult | None = N
     """Claim each person's due notifications (one scheduler wins each) and send one push per
     device saying how many there are."""
     result = result or PassResult()
+    result.reclaimed += release_expired_claims(now)
     due = and_(Notification.status == "pending", Notification.deliver_after <= now)
     # Nobody to push to: settled in one statement (each row changes once, whichever scheduler
     # runs it), rather than claimed and read back person by person.
@@ -298,7 +307,7 @@ def deliver_pending(now: datetime, sender: Sender, result: PassResult | None = N
         token = secrets.token_hex(16)
         db.session.execute(update(Notification)
                            .where(Notification.user_id == user_id, due)
-                           .values(status="sending", claim=token),
+                           .values(status="sending", claim=token, claimed_at=now),
                            execution_options={"synchronize_session": False})
         db.session.commit()
         claimed = db.session.execute(
@@ -317,12 +326,14 @@ def deliver_pending(now: datetime, sender: Sender, result: PassResult | None = N
             urgency = "high"
         status, sent = _send_to_devices(user_id, push.payload(len(claimed), digest), ttl,
                                         urgency, sender, now, result)
+        # Written only while the claim is still ours (an expired lease may have moved it on).
         if status == "retry":
+            table = Notification.__table__
             db.session.execute(
-                update(Notification.__table__)
-                .where(Notification.__table__.c.id == bindparam("b_id"))
+                update(table)
+                .where(table.c.id == bindparam("b_id"), table.c.claim == token)
                 .values(attempts=bindparam("attempts"), status=bindparam("status"), claim=None,
-                        deliver_after=now + RETRY_AFTER),
+                        claimed_at=None, deliver_after=now + RETRY_AFTER),
                 [{"b_id": n.id, "attempts": n.attempts + 1,
                   "status": "failed" if n.attempts + 1 >= MAX_ATTEMPTS else "pending"}
                  for n in claimed])
@@ -332,6 +343,27 @@ def deliver_pending(now: datetime, sender: Sender, result: PassResult | None = N
                                execution_options={"synchronize_session": False})
         db.session.commit()
     return result.pushes
+
+
+def release_expired_claims(now: datetime) -> int:
+    """Put back in the queue the notifications claimed more than CLAIM_LEASE before `now` and
+    never settled (their scheduler died mid-send); each such claim counts as an attempt, and
+    the MAX_ATTEMPTS-th makes it failed. One statement: whichever scheduler runs it first
+    releases a row, the other finds it no longer `sending`."""
+    expired = and_(Notification.status == "sending",
+                   or_(Notification.claimed_at.is_(None),
+                       Notification.claimed_at <= now - CLAIM_LEASE))
+    count = db.session.execute(
+        update(Notification).where(expired)
+        .values(status=case((Notification.attempts + 1 >= MAX_ATTEMPTS, "failed"),
+                            else_="pending"),
+                attempts=Notification.attempts + 1, claim=None, claimed_at=None),
+        execution_options={"synchronize_session": False}).rowcount
+    db.session.commit()
+    if count:
+        log.warning("%s notification(s) claimed before %s and never settled: released",
+                    count, now - CLAIM_LEASE)
+    return count
 
 
 def _send_to_devices(user_id: int, data: dict, ttl: int, urgency: str, sender: Sender,
@@ -352,10 +384,14 @@ def _send_to_devices(user_id: int, data: dict, ttl: int, urgency: str, sender: S
     delivered, gone = [], []
     failed = 0
     for sub in subs:
-        code = sender(sub, data, ttl, urgency)
+        try:
+            code = sender(sub, data, ttl, urgency)
+        except Exception:  # noqa: BLE001 - one device's error must not stop the others
+            log.exception("push to subscription %s failed", sub.id)
+            code = 0
         if 200 <= code < 300:
             delivered.append(sub.id)
-        elif code in (404, 410):
+        elif code in (404, 410, push.UNUSABLE):
             gone.append(sub.id)
         else:
             failed += 1
@@ -426,8 +462,13 @@ def assign(alert: Alert, user_id: int, actor, now: datetime, allowed: Iterable[i
 
 
 def subscribe(actor, endpoint: str, p256dh: str, auth: str, device: str | None,
-              now: datetime) -> PushSubscription:
-    """Record this device's push subscription (moving it to `actor` if the phone changed hands)."""
+              now: datetime, allow_http: bool = False) -> PushSubscription:
+    """Record this device's push subscription (moving it to `actor` if the phone changed hands);
+    refused (AlertError) unless the push service is https (plain http on loopback only when
+    `allow_http`) and the keys are ones a push can be encrypted to."""
+    error = push.endpoint_error(endpoint, allow_http) or push.keys_error(p256dh, auth)
+    if error:
+        raise AlertError(error)
     sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
     if sub is None:
         sub = PushSubscription(endpoint=endpoint, created_at=now)
@@ -476,7 +517,7 @@ def save_leads(actor, team_id: int, values: dict[str, int], now: datetime) -> No
     current = {s.rule: s for s in db.session.scalars(
         select(AlertSetting).where(AlertSetting.team_id == team_id))}
     for code, value in values.items():
-        if code not in rules.RULES:
+        if code not in rules.RULES or not rules.RULES[code].has_lead:
             continue
         if value < 0 or value > 365 * (24 if rules.RULES[code].unit == "heures" else 1):
             raise AlertError("Délai hors limites.")

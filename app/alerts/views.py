@@ -1,14 +1,14 @@
 """The alert centre, actions on an alert, notification settings and team lead times."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user, login_required
 
 from app.alerts import push, queries, services
 from app.alerts.forms import AssignForm, PreferencesForm, SnoozeForm, lead_form
 from app.alerts.models import STATES
-from app.alerts.rules import RULES
+from app.alerts.rules import RULES, settable
 from app.audit.services import record
 from app.auth.scoping import get_scoped_or_404, role_required
 from app.extensions import db
@@ -167,14 +167,11 @@ def _json_body() -> dict:
     return data
 
 
-def _valid_endpoint(url: str) -> bool:
-    from urllib.parse import urlparse
-
-    parts = urlparse(url)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    # Plain HTTP only on loopback (a test push service).
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+def _allow_http_push() -> bool:
+    """Plain-http push services (a loopback test service) only in tests, debug, or when
+    PUSH_ALLOW_HTTP says so; production requires https."""
+    return bool(current_app.testing or current_app.debug
+                or current_app.config.get("PUSH_ALLOW_HTTP"))
 
 
 @bp.route("/push/abonnement", methods=["POST"])
@@ -182,14 +179,16 @@ def _valid_endpoint(url: str) -> bool:
 def subscribe():
     """Record this device's push subscription (JSON from static/js/alerts.js)."""
     data = _json_body()
-    keys = data.get("keys") or {}
-    endpoint = str(data.get("endpoint") or "")
-    if not (_valid_endpoint(endpoint) and len(endpoint) <= 1000 and isinstance(keys, dict)
-            and 40 <= len(str(keys.get("p256dh") or "")) <= 200
-            and 10 <= len(str(keys.get("auth") or "")) <= 100):
-        return jsonify(status="invalid", error="Abonnement invalide."), 422
-    services.subscribe(current_user, endpoint, str(keys["p256dh"]), str(keys["auth"]),
-                       str(data.get("device") or ""), utcnow())
+    keys = data.get("keys")
+    if not isinstance(keys, dict):
+        return jsonify(status="invalid", error="Abonnement invalide : clés manquantes."), 422
+    try:
+        services.subscribe(current_user, str(data.get("endpoint") or ""),
+                           str(keys.get("p256dh") or ""), str(keys.get("auth") or ""),
+                           str(data.get("device") or ""), utcnow(),
+                           allow_http=_allow_http_push())
+    except services.AlertError as exc:
+        return jsonify(status="invalid", error=str(exc)), 422
     return jsonify(status="ok"), 201
 
 
@@ -224,15 +223,16 @@ def leads(team_id: int):
     from app.auth.models import Team
 
     team = get_scoped_or_404(Team, team_id, current_user, LEAD_ROLES, team_attr="id")
-    form = lead_form(RULES, queries.leads_of(team.id))()
+    shown = settable(team.programme)  # the team's programme's rules, those with a lead time
+    form = lead_form(shown, queries.leads_of(team.id))()
     if form.validate_on_submit():
         try:
             services.save_leads(current_user, team.id,
-                                {c: getattr(form, f"lead_{c}").data for c in RULES}, utcnow())
+                                {c: getattr(form, f"lead_{c}").data for c in shown}, utcnow())
             flash("Délais enregistrés.", "success")
             return redirect(url_for("alerts.leads", team_id=team.id))
         except services.AlertError as exc:
             flash(str(exc), "error")
     status = 422 if request.method == "POST" else 200
-    fields = [(getattr(form, f"lead_{c}"), r) for c, r in RULES.items()]
+    fields = [(getattr(form, f"lead_{c}"), r) for c, r in shown.items()]
     return render_template("alerts/leads.html", team=team, form=form, fields=fields), status

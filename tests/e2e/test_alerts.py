@@ -23,7 +23,7 @@ def test_alert_centre_on_a_phone(page, server):
     expect(page).to_have_url(server.url + "/alertes/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Alertes")
     expect(page.locator("li.alert").first).to_be_visible()
-    assert nav is not None
+    expect(nav.get_by_role("link", name="Alertes")).to_have_attribute("aria-current", "page")
     assert serious_violations(page) == []
     screenshot(page, "alerts-phone")
     first = page.locator("li.alert").first

@@ -58,7 +58,7 @@ def test_lease_end_alert_appears_at_j60_for_the_referent_and_says_renewals_remai
     [got] = candidates("lease_end", at(date(2026, 7, 2)))  # J-60
     assert (got.stage, got.urgency, got.recipients, got.object_id) == ("j60", "later",
                                                                        (worker.id,), c.id)
-    assert "0 renouvellement" in got.label or "renouvellement" in got.label
+    assert got.label.endswith(" — 0 renouvellement sur 2 utilisé")  # so two remain
     [late] = candidates("lease_end", at(date(2026, 8, 24)))  # J-7
     assert (late.stage, late.urgency) == ("j7", "urgent")
 
@@ -85,6 +85,68 @@ def test_renewal_decision_is_due_a_month_before_the_end(team_a, worker):
     assert candidates("renewal_decision", at(date(2026, 7, 15))) == []
     [got] = candidates("renewal_decision", at(date(2026, 7, 16)))
     assert got.due_on == date(2026, 7, 31)
+
+
+def test_lease_end_says_when_no_renewal_remains(team_a, worker):
+    from app.housing.models import Renewal
+
+    hh = factories.household(team_a, referent=worker, name="Famille Sortie")
+    c = factories.contract(factories.flat(team_a), hh, start_on=date(2025, 3, 1))
+    for n, (decided, until) in enumerate(((date(2025, 8, 1), date(2026, 2, 28)),
+                                          (date(2026, 2, 1), date(2026, 8, 31))), start=1):
+        db.session.add(Renewal(contract_id=c.id, number=n, decided_on=decided, decided_by="CA",
+                               reason="Suite du projet", new_end_on=until,
+                               recorded_by_id=worker.id, recorded_at=at(decided)))
+    db.session.commit()
+    [got] = candidates("lease_end", at(date(2026, 8, 1)))  # J-30 of the last period
+    assert got.label.endswith(" — plus de renouvellement possible : préparer la sortie")
+    assert candidates("renewal_decision", at(date(2026, 8, 1))) == []
+
+
+def test_a_renewed_lease_resolves_its_lease_end_alert(team_a, worker):
+    from app.housing import services as housing
+
+    hh = factories.household(team_a, referent=worker, name="Famille Rivière")
+    c = factories.contract(factories.flat(team_a), hh, start_on=date(2026, 3, 1))
+    now = at(date(2026, 8, 1))  # J-30 of 31 August; the renewal decision was due 31 July
+    services.run_pass(now, sender=None)
+    term = select(Alert.rule, Alert.state).where(Alert.rule != "arrears")  # no rent paid here
+    assert dict(db.session.execute(term).all()) == {"lease_end": "open",
+                                                     "renewal_decision": "open"}
+    housing.renew(worker, c, decided_on=date(2026, 8, 1), decided_by="Commission",
+                  reason="Projet de relogement en cours", now=now)
+    result = services.run_pass(now + timedelta(minutes=5), sender=None)
+    assert (result.resolved, result.created) == (2, 0)  # new end 28 February: J-211
+    assert dict(db.session.execute(term).all()) == {"lease_end": "resolved",
+                                                     "renewal_decision": "resolved"}
+    [later] = candidates("lease_end", at(date(2026, 12, 30)))  # J-60 of the new end
+    assert later.due_on == date(2027, 2, 28)
+    assert later.label.endswith(" — 1 renouvellement sur 2 utilisé")
+
+
+def test_glide_alert_at_its_boundaries_and_resolved_once_the_lease_has_slid(team_a, worker):
+    from app.housing import services as housing
+
+    hh = factories.household(team_a, referent=worker, name="Famille Glisse")
+    c = factories.contract(factories.flat(team_a), hh, start_on=date(2026, 9, 1),
+                           kind="bail_glissant", glide_planned_on=date(2026, 12, 1))
+    assert candidates("glide", at(date(2026, 10, 31))) == []  # J-31
+    [first] = candidates("glide", at(date(2026, 11, 1)))  # J-30
+    assert (first.object_id, first.due_on, first.stage, first.urgency, first.recipients) == (
+        c.id, date(2026, 12, 1), "j30", "soon", (worker.id,))
+    assert first.label.startswith("Glissement du bail prévu pour Famille Glisse")
+    assert candidates("glide", at(date(2026, 11, 23)))[0].stage == "j30"  # J-8
+    [week] = candidates("glide", at(date(2026, 11, 24)))  # J-7
+    assert (week.stage, week.urgency) == ("j7", "urgent")
+    assert candidates("glide", at(date(2026, 11, 1)), {(team_a.id, "glide"): 20}) == []
+    now = at(date(2026, 11, 24))
+    services.run_pass(now, sender=None)
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "glide"))
+    assert (alert.state, alert.stage) == ("open", "j7")
+    housing.record_glide(worker, c, glided_on=date(2026, 11, 24), now=now)
+    services.run_pass(now + timedelta(minutes=5), sender=None)
+    db.session.refresh(alert)
+    assert alert.state == "resolved"
 
 
 # -- Visits ----------------------------------------------------------------------------------
@@ -160,6 +222,28 @@ def test_shift_tomorrow_reminds_the_volunteer(app):
     assert candidates("shift_tomorrow", at(date(2026, 11, 22))) == []
     [got] = candidates("shift_tomorrow", at(date(2026, 11, 23)))
     assert (got.recipients, got.object_type, got.object_id) == ((vol.id,), "session", session.id)
+    assert got.label.startswith("Votre créneau de permanence demain à 09 h 00")
+    assert candidates("shift_tomorrow", at(date(2026, 11, 24))) == []
+
+
+def test_shift_reminder_follows_the_teams_lead_time(app):
+    team = factories.team("permanence", name="Permanence P")
+    other = factories.team("permanence", name="Permanence Q")
+    vol = factories.user((team, "volunteer"), (other, "volunteer"), email="vol@exemple.test")
+    session = factories.dropin_session(team, date(2026, 11, 27))
+    factories.shift(session, vol)
+    factories.shift(factories.dropin_session(other, date(2026, 11, 27)), vol)
+    leads = {(team.id, "shift_tomorrow"): 3}
+    assert candidates("shift_tomorrow", at(date(2026, 11, 23)), leads) == []  # J-4
+    [got] = candidates("shift_tomorrow", at(date(2026, 11, 24)), leads)  # J-3: this team only
+    assert (got.object_id, got.due_on, got.stage) == (session.id, date(2026, 11, 27), "veille")
+    assert got.label.startswith("Votre créneau de permanence le 27 novembre 2026 à 09 h 00")
+    eve = candidates("shift_tomorrow", at(date(2026, 11, 26)), leads)  # both teams, the eve
+    assert len(eve) == 2 and all("demain à 09 h 00" in c.label for c in eve)
+    assert {c.key(vol.id) for c in eve} >= {got.key(vol.id)}  # one alert from J-3 to the eve
+    assert candidates("shift_tomorrow", at(date(2026, 11, 27)), leads) == []
+    assert candidates("shift_tomorrow", at(date(2026, 11, 26)),
+                      {(team.id, "shift_tomorrow"): 0, (other.id, "shift_tomorrow"): 0}) == []
 
 
 def test_understaffed_session_within_48_hours_goes_to_coordinators(app):
@@ -289,6 +373,77 @@ def test_transient_failure_is_retried_later_not_lost(team_a, worker):
     services.run_pass(now + timedelta(minutes=11), sender=lambda s, d, t, u: sent.append(d) or 201)
     db.session.refresh(n)
     assert (len(sent), n.status) == (1, "sent")
+
+
+def test_a_device_whose_send_raises_does_not_stop_the_pass(team_a, worker, coordinator):
+    for who in (worker, coordinator):
+        factories.visit(factories.household(team_a, referent=who), who, day=date(2026, 11, 24))
+    factories.push_subscription(worker, "https://push.example.test/broken")
+    factories.push_subscription(worker, "https://push.example.test/ok")
+    factories.push_subscription(coordinator, "https://push.example.test/c")
+    sent = []
+
+    def sender(sub, data, ttl, urgency):
+        if sub.endpoint.endswith("/broken"):
+            raise ValueError("Invalid EC key")
+        sent.append(sub.endpoint)
+        return 201
+
+    result = services.run_pass(at(date(2026, 11, 23), 10), sender=sender)
+    assert sorted(sent) == ["https://push.example.test/c", "https://push.example.test/ok"]
+    assert (result.pushes, result.gone) == (2, 0)  # an unknown error: kept, tried next time
+    assert set(db.session.scalars(select(Notification.status))) == {"sent"}
+
+
+class Crash(BaseException):
+    """The scheduler's process dies mid-send (nothing the pass could catch)."""
+
+
+def _dies(*_args):
+    raise Crash
+
+
+def test_a_claim_left_by_a_dead_scheduler_is_sent_once_its_lease_expires(team_a, worker):
+    factories.visit(factories.household(team_a, referent=worker), worker, day=date(2026, 11, 24))
+    factories.push_subscription(worker, "https://push.example.test/a")
+    now = at(date(2026, 11, 23), 10)
+    with pytest.raises(Crash):
+        services.run_pass(now, sender=_dies)
+    db.session.rollback()
+    n = db.session.scalar(select(Notification))
+    assert (n.status, n.claimed_at, n.attempts) == ("sending", now, 0)
+    sent = []
+
+    def record(sub, data, ttl, urgency):
+        sent.append(data)
+        return 201
+
+    services.run_pass(now + services.CLAIM_LEASE - timedelta(seconds=1), sender=record)
+    db.session.refresh(n)
+    assert (sent, n.status) == ([], "sending")  # a live claim is never taken over
+    result = services.run_pass(now + services.CLAIM_LEASE, sender=record)
+    db.session.refresh(n)
+    assert (result.reclaimed, result.pushes, n.status, n.attempts) == (1, 1, "sent", 1)
+    assert [d["count"] for d in sent] == [1]
+    services.run_pass(now + 3 * services.CLAIM_LEASE, sender=record)
+    assert len(sent) == 1
+
+
+def test_a_notification_whose_scheduler_keeps_dying_fails_after_the_last_attempt(
+        team_a, worker):
+    factories.visit(factories.household(team_a, referent=worker), worker, day=date(2026, 11, 24))
+    factories.push_subscription(worker, "https://push.example.test/a")
+    now = at(date(2026, 11, 23), 10)
+    for i in range(services.MAX_ATTEMPTS):
+        with pytest.raises(Crash):
+            services.run_pass(now + i * services.CLAIM_LEASE, sender=_dies)
+        db.session.rollback()
+    sent = []
+    result = services.run_pass(now + services.MAX_ATTEMPTS * services.CLAIM_LEASE,
+                               sender=lambda *a: sent.append(a) or 201)
+    n = db.session.scalar(select(Notification))
+    assert (sent, result.reclaimed, n.status, n.attempts) == ([], 1, "failed",
+                                                              services.MAX_ATTEMPTS)
 
 
 def test_flask_alerts_run_once(runner, team_a, worker):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
+import sys
 import threading
 from datetime import date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import http_ece
 import pytest
@@ -17,7 +20,7 @@ from sqlalchemy import func, select
 
 from app import create_app
 from app.alerts import push, services
-from app.alerts.models import Notification, PushSubscription
+from app.alerts.models import Notification, PushPreference, PushSubscription
 from app.extensions import db
 from tests import factories
 from tests.conftest import _test_settings
@@ -88,6 +91,55 @@ def test_vapid_key_is_made_once_in_the_instance_folder(app):
     app.extensions.pop("terrain_vapid")
     assert push.public_key() == first
     assert len(base64.urlsafe_b64decode(first + "=")) == 65  # uncompressed P-256 point
+
+
+def _public(key) -> bytes:
+    return key.public_key.public_bytes(serialization.Encoding.X962,
+                                       serialization.PublicFormat.UncompressedPoint)
+
+
+def test_vapid_key_is_made_when_the_app_starts_not_on_first_use(app):
+    path = Path(app.instance_path) / push.KEY_FILE
+    assert path.exists()  # create_app made it; nothing has asked for it yet
+    again = create_app({**_test_settings(), "SQLALCHEMY_DATABASE_URI":
+                        app.config["SQLALCHEMY_DATABASE_URI"], "INSTANCE_PATH": app.instance_path})
+    assert _public(again.extensions["terrain_vapid"]) == _public(app.extensions["terrain_vapid"])
+    with again.app_context():
+        db.engine.dispose()
+
+
+def test_a_worker_that_loses_the_start_up_race_uses_the_winners_key(tmp_path, monkeypatch):
+    """Between this worker's "no key yet" and its link, another one put its key in place."""
+    from py_vapid import Vapid
+
+    path = tmp_path / "instance" / push.KEY_FILE
+    winner = Vapid()
+    winner.generate_keys()
+    real_link = os.link
+
+    def link_after_the_other_worker(src, dst):
+        Path(dst).write_bytes(winner.private_pem())
+        return real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", link_after_the_other_worker)
+    assert _public(push.load_or_create(path)) == _public(winner)
+    assert os.listdir(path.parent) == [push.KEY_FILE]  # its own temp file is gone
+
+
+def test_workers_starting_at_once_share_one_vapid_key(tmp_path):
+    path = tmp_path / "instance" / push.KEY_FILE
+    code = ("import base64, sys; from pathlib import Path; from app.alerts.push import "
+            "load_or_create; from cryptography.hazmat.primitives import serialization as s; "
+            "k = load_or_create(Path(sys.argv[1])); print(base64.b64encode(k.public_key"
+            ".public_bytes(s.Encoding.X962, s.PublicFormat.UncompressedPoint)).decode())")
+    root = Path(__file__).resolve().parents[2]
+    workers = [subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=root,
+                                stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    keys = {w.communicate(timeout=60)[0].strip() for w in workers}
+    assert [w.returncode for w in workers] == [0] * 4
+    assert len(keys) == 1 and _public(push.load_or_create(path)) == base64.b64decode(keys.pop())
+    assert os.listdir(path.parent) == [push.KEY_FILE]
+    assert os.stat(path).st_mode & 0o777 == 0o600
 
 
 def test_real_encrypted_push_carries_no_personal_data(app, team_a, worker, push_service):
@@ -195,3 +247,92 @@ def test_two_schedulers_at_once_send_each_notification_once(app, team_a, push_se
         assert phones[uid].decrypt(req["body"])["count"] == 3
     rows = db.session.execute(select(Notification.key, Notification.status)).all()
     assert len(rows) == 18 and {s for _, s in rows} == {"sent"}
+
+
+def test_unusable_keys_stored_in_the_database_stop_no_one_in_the_pass(app, team_a, worker,
+                                                                    push_service):
+    """Keys saved before subscriptions were checked: their device is deleted, and everyone
+    else (another device of the same person, the people after) still gets the push."""
+    first = factories.user((team_a, "worker"), email="first@exemple.test")
+    coord = factories.user((team_a, "coordinator"), email="coord@exemple.test")
+    for who in (first, worker, coord):
+        factories.visit(factories.household(team_a, referent=who), who, day=date(2026, 11, 24))
+    factories.push_subscription(first, push_service.url + "/push/first-bad")  # "B" * 87
+    factories.push_subscription(worker, push_service.url + "/push/w-bad")
+    phones = {"/push/w": Browser(), "/push/c": Browser()}
+    for who, path in ((worker, "/push/w"), (coord, "/push/c")):
+        factories.push_subscription(who, push_service.url + path, phones[path].p256dh,
+                                    b64(phones[path].auth))
+    result = services.run_pass(at(date(2026, 11, 23), 10))
+    assert sorted(r["path"] for r in push_service.requests) == ["/push/c", "/push/w"]
+    for req in push_service.requests:
+        assert phones[req["path"]].decrypt(req["body"])["count"] == 1
+    assert (result.pushes, result.gone) == (2, 2)
+    assert sorted(db.session.scalars(select(PushSubscription.endpoint))) == [
+        push_service.url + "/push/c", push_service.url + "/push/w"]
+    status = dict(db.session.execute(select(Notification.user_id, Notification.status)).all())
+    assert status == {first.id: "no_device", worker.id: "sent", coord.id: "sent"}
+
+
+def test_send_never_raises_whatever_pywebpush_does(app, worker, monkeypatch):
+    phone = Browser()
+    sub = factories.push_subscription(worker, "https://push.example.test/x", phone.p256dh,
+                                      b64(phone.auth))
+
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid EC key")
+
+    monkeypatch.setattr(push, "webpush", broken)
+    assert push.send(sub, push.payload(1), 60) == 0  # failed, retried later; not deleted
+    sub.p256dh = "B" * 87
+    assert push.send(sub, push.payload(1), 60) == push.UNUSABLE
+
+
+def test_daily_digest_arrives_at_its_hour_and_says_how_many_deadlines(app, team_a, worker,
+                                                                     push_service):
+    for name in ("Famille Ouvrard", "Famille Nguyen"):
+        hh = factories.household(team_a, referent=worker, name=name,
+                                 created_at=at(date(2026, 9, 1)))
+        factories.enrolment(hh, date(2026, 9, 1))  # never seen: "not seen" (not urgent)
+    db.session.add(PushPreference(user_id=worker.id, muted_rules=[], quiet_start=None,
+                                  quiet_end=None, digest=True, digest_at=time(8, 0)))
+    db.session.commit()
+    phone = Browser()
+    factories.push_subscription(worker, push_service.url + "/push/d", phone.p256dh,
+                                b64(phone.auth))
+    assert services.run_pass(at(date(2026, 11, 23), 10)).queued == 2
+    services.run_pass(at(date(2026, 11, 24), 7, 59))
+    assert push_service.requests == []  # held until the digest hour
+    result = services.run_pass(at(date(2026, 11, 24), 8, 0))
+    assert result.pushes == 1
+    [req] = push_service.requests
+    data = phone.decrypt(req["body"])
+    assert data == {"title": "Terrain", "body": "2 échéances aujourd'hui", "count": 2}
+    assert "Ouvrard" not in json.dumps(data) and "Nguyen" not in json.dumps(data)
+    assert req["headers"]["urgency"] == "low"  # "not seen" travels at low urgency
+    assert set(db.session.scalars(select(Notification.status))) == {"sent"}
+
+
+def test_test_button_over_http_reaches_the_device_past_a_broken_one(app, client, auth, worker,
+                                                                   push_service):
+    auth.login(worker.email)
+    phone = Browser()
+    r = client.post("/alertes/push/abonnement", json={
+        "endpoint": push_service.url + "/push/me", "device": "Android, Chrome",
+        "keys": {"p256dh": phone.p256dh, "auth": b64(phone.auth)}})
+    assert r.status_code == 201
+    factories.push_subscription(worker, push_service.url + "/push/old")  # unusable keys
+    r = client.post("/alertes/push/test")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/alertes/notifications")
+    assert "Notification d'essai envoyée à 1 appareil." in client.get("/alertes/notifications").page
+    [req] = push_service.requests
+    assert req["path"] == "/push/me" and int(req["headers"]["ttl"]) == 300
+    assert phone.decrypt(req["body"]) == {
+        "title": "Terrain", "body": "Notification d'essai : les alertes arriveront sur cet "
+        "appareil.", "count": 0}
+    assert db.session.scalars(select(PushSubscription.endpoint)).all() == [
+        push_service.url + "/push/me"]
+    push_service.status["/push/me"] = 410
+    client.post("/alertes/push/test")
+    assert "Aucun appareil n'a pu être joint" in client.get("/alertes/notifications").page
+    assert db.session.scalar(select(PushSubscription)) is None

@@ -1,13 +1,17 @@
 """The alert centre, its actions and the notification settings, through HTTP."""
 from __future__ import annotations
 
+import base64
+import os
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from app.alerts import services
-from app.alerts.models import Alert, PushPreference, PushSubscription
+from app.alerts.models import Alert, AlertSetting, PushPreference, PushSubscription
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.timeutil import today_paris, utcnow
@@ -38,6 +42,18 @@ def alerts(team_a, worker):
 
 def _alert(label_part):
     return db.session.scalar(select(Alert).where(Alert.label.contains(label_part)))
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def browser_keys() -> dict:
+    """The keys a browser sends when it subscribes: a P-256 public point and an auth secret."""
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    return {"p256dh": b64(key.public_bytes(serialization.Encoding.X962,
+                                           serialization.PublicFormat.UncompressedPoint)),
+            "auth": b64(os.urandom(16))}
 
 
 def test_my_alerts_most_urgent_first_and_only_mine(client, auth, worker, alerts):
@@ -94,12 +110,11 @@ def test_settings_page_subscribe_preferences_and_unsubscribe(client, auth, worke
     page = client.get("/alertes/notifications").page
     assert "écran d'accueil" in page and "data-public-key" in page
     bad = client.post("/alertes/push/abonnement", json={"endpoint": "http://evil.test/x",
-                                                        "keys": {"p256dh": "B" * 87,
-                                                                 "auth": "A" * 22}})
-    assert bad.status_code == 422
+                                                        "keys": browser_keys()})
+    assert bad.status_code == 422 and "https" in bad.get_json()["error"]
     ok = client.post("/alertes/push/abonnement", json={
         "endpoint": "https://push.example.test/sub/1", "device": "Android, Chrome",
-        "keys": {"p256dh": "B" * 87, "auth": "A" * 22}})
+        "keys": browser_keys()})
     assert ok.status_code == 201
     assert db.session.scalar(select(PushSubscription.user_id)) == worker.id
     assert "Android, Chrome" in client.get("/alertes/notifications").page
@@ -146,3 +161,94 @@ def test_service_worker_has_the_push_handlers(client):
     script = client.get("/service-worker.js").get_data(as_text=True)
     assert 'addEventListener("push"' in script and "notificationclick" in script
     assert '"alerts": "/alertes/"' in script
+
+
+def test_a_subscription_whose_keys_cannot_encrypt_is_refused_in_french(client, auth, worker):
+    auth.login(worker.email)
+    good = browser_keys()
+    point = base64.urlsafe_b64decode(good["p256dh"] + "=")
+    off_curve = point[:-1] + bytes([point[-1] ^ 1])  # 65 bytes, 0x04 first, not on P-256
+    compressed = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+    for p256dh in ("B" * 87, b64(off_curve), b64(compressed), good["p256dh"] + "*", ""):
+        r = client.post("/alertes/push/abonnement", json={
+            "endpoint": "https://push.example.test/sub/1", "keys": {**good, "p256dh": p256dh}})
+        assert r.status_code == 422, p256dh
+        assert "clé de chiffrement envoyée par le navigateur est invalide" in r.get_json()["error"]
+    for secret in ("A" * 22 + "AA", b64(os.urandom(15)), ""):
+        r = client.post("/alertes/push/abonnement", json={
+            "endpoint": "https://push.example.test/sub/1", "keys": {**good, "auth": secret}})
+        assert r.status_code == 422 and "secret d'authentification" in r.get_json()["error"]
+    assert client.post("/alertes/push/abonnement", json={
+        "endpoint": "https://push.example.test/sub/1"}).status_code == 422
+    assert db.session.scalar(select(PushSubscription)) is None
+    padded = {"p256dh": good["p256dh"] + "=", "auth": good["auth"] + "=="}  # padding is fine
+    assert client.post("/alertes/push/abonnement", json={
+        "endpoint": "https://push.example.test/sub/1", "keys": padded}).status_code == 201
+
+
+def test_plain_http_push_service_only_in_tests_debug_or_when_allowed(app, client, auth, worker,
+                                                                     monkeypatch):
+    auth.login(worker.email)
+    local = {"endpoint": "http://127.0.0.1:8089/push/1", "keys": browser_keys()}
+    monkeypatch.setitem(app.config, "TESTING", False)  # production: https only
+    r = client.post("/alertes/push/abonnement", json=local)
+    assert r.status_code == 422
+    assert r.get_json()["error"] == "Le service de notification doit être joint en https."
+    assert client.post("/alertes/push/abonnement", json={
+        "endpoint": "https://push.example.test/sub/1", "keys": browser_keys()}).status_code == 201
+    monkeypatch.setitem(app.config, "PUSH_ALLOW_HTTP", True)
+    assert client.post("/alertes/push/abonnement", json=local).status_code == 201
+    monkeypatch.setitem(app.config, "PUSH_ALLOW_HTTP", False)
+    monkeypatch.setitem(app.config, "TESTING", True)
+    # Even where http is allowed, only on loopback.
+    r = client.post("/alertes/push/abonnement", json={**local,
+                                                      "endpoint": "http://push.example.test/2"})
+    assert r.status_code == 422
+    assert sorted(db.session.scalars(select(PushSubscription.endpoint))) == [
+        "http://127.0.0.1:8089/push/1", "https://push.example.test/sub/1"]
+
+
+def test_coordinator_filters_the_team_view_by_programme(client, auth, team_a, team_b):
+    coord = factories.user((team_a, "coordinator"), (team_b, "coordinator"),
+                           email="both@exemple.test")
+    past = today_paris() - timedelta(days=5)
+    for team, name in ((team_a, "Famille Iml"), (team_b, "Famille Asll")):
+        factories.visit(factories.household(team, referent=coord, name=name), coord, day=past)
+    services.run_pass(utcnow(), sender=None)
+    auth.login(coord.email)
+    both = client.get("/alertes/?vue=equipe").page
+    assert "Famille Iml" in both and "Famille Asll" in both
+    asll = client.get("/alertes/?vue=equipe&dispositif=asll").page
+    assert "Famille Asll" in asll and "Famille Iml" not in asll
+    iml = client.get("/alertes/?vue=equipe&dispositif=iml").page
+    assert "Famille Iml" in iml and "Famille Asll" not in iml
+    unknown = client.get("/alertes/?vue=equipe&dispositif=nimporte").page  # ignored
+    assert "Famille Iml" in unknown and "Famille Asll" in unknown
+
+
+def test_lead_times_page_shows_only_the_rules_of_the_teams_programme(client, auth, team_a):
+    drop_in = factories.team("permanence", name="Permanence P")
+    coord = factories.user((team_a, "coordinator"), (drop_in, "coordinator"),
+                           email="both@exemple.test")
+    auth.login(coord.email)
+    iml = client.get(f"/alertes/delais/{team_a.id}").page
+    for shown in ("Fin de sous-location", "Glissement du bail", "Ménage sans visite"):
+        assert shown in iml
+    for hidden in ("Créneau de permanence", "Permanence en manque", "Appel aux bénévoles",
+                   "ASLL"):
+        assert hidden not in iml
+    perm = client.get(f"/alertes/delais/{drop_in.id}").page
+    assert "Créneau de permanence le lendemain" in perm and "Permanence en manque" in perm
+    # The call to volunteers is sent when the coordinator calls: no lead time to set.
+    assert "Appel aux bénévoles" not in perm and 'name="lead_shift_call"' not in perm
+    assert "Fin de sous-location" not in perm
+    from app.alerts.rules import RULES, settable
+
+    data = {f"lead_{c}": r.default_lead for c, r in settable("permanence").items()}
+    r = client.post(f"/alertes/delais/{drop_in.id}", data={
+        **data, "lead_shift_tomorrow": "2", "lead_shift_call": "9", "lead_lease_end": "20"})
+    assert r.status_code == 302
+    rows = db.session.execute(select(AlertSetting.rule, AlertSetting.lead)).all()
+    assert rows == [("shift_tomorrow", 2)]  # what the page does not show is not saved
+    assert set(settable("iml")) >= {"lease_end", "not_seen"} and "shift_call" in RULES
