@@ -72,6 +72,9 @@ class Config:
     ALERTS_INTERVAL_SECONDS = int(os.environ.get("TERRAIN_ALERTS_INTERVAL", "300"))
     #: VAPID "sub" claim (a mailto: or https: URL); default: mailto: MAIL_FROM.
     VAPID_SUBJECT = os.environ.get("TERRAIN_VAPID_SUBJECT")
+    #: Accept plain-http push endpoints on loopback (a local test push service); never in
+    #: production, where push services are https.
+    PUSH_ALLOW_HTTP = os.environ.get("TERRAIN_PUSH_ALLOW_HTTP", "0") == "1"
     #: Addresses of the reverse proxy whose X-Forwarded-For/-Proto are believed (comma-
     #: separated; empty: none). gunicorn.conf.py sets "127.0.0.1,::1". See app/proxy.py.
     TRUSTED_PROXIES = os.environ.get("TERRAIN_TRUSTED_PROXIES", "")
