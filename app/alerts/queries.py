@@ -28,32 +28,56 @@ def _visible(user, today: date, show: str):
                 or_(Alert.snoozed_until.is_(None), Alert.snoozed_until <= today))
 
 
-def my_alerts(user, today: date, show: str = "open", limit: int = 200) -> list[Alert]:
-    """This person's alerts in their teams, most urgent first, then soonest."""
+#: Alerts shown on one page of the centre (a team's list runs to thousands at scale).
+PAGE_SIZE = 50
+
+
+def _mine(user, today: date, show: str):
     ids = team_ids(user, ALL_ROLES)
     if not ids:
-        return []
-    stmt = (select(Alert).where(Alert.user_id == user.id, Alert.team_id.in_(ids),
-                                _visible(user, today, show))
-            .order_by(_RANK, Alert.due_on, Alert.id).limit(limit))
-    return list(db.session.scalars(stmt))
+        return None
+    return select(Alert).where(Alert.user_id == user.id, Alert.team_id.in_(ids),
+                               _visible(user, today, show))
 
 
-def team_alerts(user, today: date, show: str = "open", team_id: int | None = None,
-                programme: str | None = None, worker_id: int | None = None,
-                limit: int = 500) -> list[Alert]:
-    """The alerts of the teams this person coordinates, filterable by team, programme, worker."""
+def _team(user, today: date, show: str, team_id: int | None, programme: str | None,
+          worker_id: int | None):
     ids = team_ids(user, LEAD_ROLES)
     if team_id:
         ids &= {team_id}
     if not ids:
-        return []
+        return None
     stmt = select(Alert).where(Alert.team_id.in_(ids), _visible(user, today, show))
     if programme:
         stmt = stmt.join(Team, Team.id == Alert.team_id).where(Team.programme == programme)
     if worker_id:
         stmt = stmt.where(Alert.user_id == worker_id)
-    return list(db.session.scalars(stmt.order_by(_RANK, Alert.due_on, Alert.id).limit(limit)))
+    return stmt
+
+
+def _page(stmt, limit: int, offset: int) -> tuple[list[Alert], int]:
+    """One page of alerts, most urgent first then soonest, and how many there are in all."""
+    if stmt is None:
+        return [], 0
+    total = db.session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Alert.id).subquery())) or 0
+    rows = list(db.session.scalars(stmt.order_by(_RANK, Alert.due_on, Alert.id)
+                                   .limit(limit).offset(offset)))
+    return rows, total
+
+
+def my_alerts(user, today: date, show: str = "open", limit: int = PAGE_SIZE,
+              offset: int = 0) -> tuple[list[Alert], int]:
+    """This person's alerts in their teams (one page), and how many there are."""
+    return _page(_mine(user, today, show), limit, offset)
+
+
+def team_alerts(user, today: date, show: str = "open", team_id: int | None = None,
+                programme: str | None = None, worker_id: int | None = None,
+                limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[Alert], int]:
+    """The alerts of the teams this person coordinates, filterable by team, programme,
+    worker (one page), and how many there are."""
+    return _page(_team(user, today, show, team_id, programme, worker_id), limit, offset)
 
 
 def count_open(user, today: date) -> int:

@@ -30,6 +30,14 @@ def _int(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _here(show: str, team_view: bool, filters: dict) -> dict:
+    """The query string of the list being shown, for its page links."""
+    if not team_view:
+        return {"voir": show}
+    return {"voir": show, "vue": "equipe", "equipe": filters["team_id"],
+            "dispositif": filters["programme"], "personne": filters["worker_id"]}
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -43,18 +51,26 @@ def index():
                "worker_id": _int("personne")}
     if filters["programme"] not in PROGRAMMES:
         filters["programme"] = None
+    number = max(_int("page") or 1, 1)
+    offset = (number - 1) * queries.PAGE_SIZE
     if team_view:
-        alerts = queries.team_alerts(current_user, today, show, **filters)
+        alerts, total = queries.team_alerts(current_user, today, show, offset=offset, **filters)
     else:
-        alerts = queries.my_alerts(current_user, today, show)
+        alerts, total = queries.my_alerts(current_user, today, show, offset=offset)
     programmes = {t.programme: PROGRAMMES.get(t.programme, t.programme) for t in teams}
-    page = render_template("alerts/index.html", alerts=alerts, show=show, shows=SHOWS,
+    pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
+    if number > pages:  # an old link after alerts were settled: the last page there is
+        return redirect(url_for("alerts.index", page=pages, **_here(show, team_view, filters)))
+    here = _here(show, team_view, filters)
+    page = render_template("alerts/index.html", alerts=alerts, total=total, number=number,
+                           pages=pages, first=offset + 1, here=here, show=show, shows=SHOWS,
                            team_view=team_view, teams=teams, filters=filters,
                            programmes=programmes, workers=queries.workers_of(teams),
                            today=today, link=queries.link, states=STATES)
     # Recorded after rendering: a commit expires the loaded alerts, and the template would
-    # then reload them one query each (500 queries for a team's list).
-    record("alerts.view", actor=current_user, detail={"team": team_view, "show": show})
+    # then reload them one query each (a query per alert shown).
+    record("alerts.view", actor=current_user, detail={"team": team_view, "show": show,
+                                                      "page": number})
     db.session.commit()
     return page
 

@@ -252,3 +252,28 @@ def test_lead_times_page_shows_only_the_rules_of_the_teams_programme(client, aut
     rows = db.session.execute(select(AlertSetting.rule, AlertSetting.lead)).all()
     assert rows == [("shift_tomorrow", 2)]  # what the page does not show is not saved
     assert set(settable("iml")) >= {"lease_end", "not_seen"} and "shift_call" in RULES
+
+
+def test_a_long_team_list_comes_in_pages_of_fifty(client, auth, worker, coordinator, team_a):
+    """62 visits tomorrow: 50 alerts on page 1, 12 on page 2, filters kept, total in the title."""
+    tomorrow = today_paris() + timedelta(days=1)
+    for n in range(62):
+        factories.visit(factories.household(team_a, referent=worker, name=f"Famille N{n:02d}"),
+                        worker, day=tomorrow)
+    services.run_pass(utcnow(), sender=None)
+    auth.login(coordinator.email)
+    first = client.get(f"/alertes/?vue=equipe&personne={worker.id}")
+    assert first.status_code == 200
+    assert first.page.count('class="list-item alert ') == 50
+    assert '<span class="count">62</span>' in first.page
+    assert "Alertes 1 à 50 sur 62" in first.page
+    assert f"/alertes/?page=2&voir=open&vue=equipe&personne={worker.id}" in first.page
+    second = client.get(f"/alertes/?page=2&vue=equipe&personne={worker.id}")
+    assert second.page.count('class="list-item alert ') == 12
+    assert "Alertes 51 à 62 sur 62" in second.page and 'rel="next"' not in second.page
+    shown = {n for n in range(62) if f"Famille N{n:02d}" in first.page + second.page}
+    assert shown == set(range(62))  # every alert on exactly one of the two pages
+    assert not {n for n in range(62) if f"Famille N{n:02d}" in first.page} & {
+        n for n in range(62) if f"Famille N{n:02d}" in second.page}
+    beyond = client.get(f"/alertes/?page=9&vue=equipe&personne={worker.id}")
+    assert beyond.status_code == 302 and "page=2" in beyond.headers["Location"]
