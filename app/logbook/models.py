@@ -78,6 +78,19 @@ class LogEntry(Versioned, db.Model):
         return CATEGORIES.get(self.category, self.category)
 
 
+#: how a resident with neither alias nor first name is shown (never by the surname)
+NO_NAME = "Habitant·e sans alias"
+
+
+def resident_name(person) -> str:
+    """How the logbook names a resident: the alias, else the first name alone; never the surname.
+
+    The logbook and its exports (the experimentation report) name residents the way they are
+    called in the place, not by their civil identity (that stays in the case file).
+    """
+    return (person.alias or "").strip() or (person.first_name or "").strip() or NO_NAME
+
+
 class LogEntryPerson(db.Model):
     """A resident named in an entry (a person of one of the team's households)."""
 
@@ -93,6 +106,11 @@ class LogEntryPerson(db.Model):
 
     entry: Mapped[LogEntry] = relationship(back_populates="people")
     person = relationship("Person", lazy="joined")
+
+    @property
+    def shown_name(self) -> str:
+        """The resident's alias, else first name (app.logbook.models.resident_name)."""
+        return resident_name(self.person)
 
 
 class LogEntryPhoto(db.Model):

@@ -1,6 +1,7 @@
 """Reads of the logbook and of flat checks, always scoped through app.auth.scoping."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,7 +15,7 @@ from app.households.text import words
 from app.housing.models import Flat
 from app.logbook import rules
 from app.logbook.models import (FlatCheck, LogbookSettings, LogEntry, LogEntryConflict,
-                                LogEntryPerson, LogEntryPhoto)
+                                LogEntryPerson, LogEntryPhoto, resident_name)
 from app.programmes import CASE_ROLES
 
 #: Most entries one list page shows (filters narrow it; exports are not limited).
@@ -86,13 +87,18 @@ def residents(team_id: int, today: date) -> list[Person]:
     return list(db.session.scalars(stmt))
 
 
-def person_label(person: Person) -> str:
-    """How a resident is shown: as the case file shows them, with the household when it differs."""
-    label = person.label
-    name = person.household.name
-    if name and name != person.alias and name not in label:
-        return f"{label} — {name}"
-    return label
+def resident_choices(people: list[Person]) -> list[tuple[int, str]]:
+    """(id, name) of residents to pick from: alias or first name; when two share a name, the
+    year of birth (else the household's number) tells them apart, never the surname."""
+    names = [resident_name(p) for p in people]
+    seen = Counter(names)
+    out = []
+    for person, name in zip(people, names):
+        if seen[name] > 1:
+            year = person.birth_date.year if person.birth_date else person.birth_year
+            name += f" (né·e en {year})" if year else f" (ménage n° {person.household_id})"
+        out.append((person.id, name))
+    return out
 
 
 @dataclass

@@ -60,7 +60,7 @@ def _people_choices(team_id: int, entry=None):
     if entry is not None:  # people an entry names stay choosable after they left
         known = {p.id for p in people}
         people += [p.person for p in entry.people if p.person_id not in known]
-    return [(p.id, queries.person_label(p)) for p in people]
+    return queries.resident_choices(people)
 
 
 def _refuse(form, exc: services.LogbookError) -> str | None:
@@ -186,8 +186,7 @@ def show(entry_id: int):
            object_id=entry.id, team_id=entry.team_id)
     db.session.commit()
     conflicts = queries.open_conflicts(entry)
-    people = {p.id: queries.person_label(p)
-              for p in queries.residents(entry.team_id, today_paris())}
+    people = dict(queries.resident_choices(queries.residents(entry.team_id, today_paris())))
     return render("logbook/show.html", entry=entry, conflicts=conflicts, people=people,
                   categories=CATEGORIES)
 
@@ -280,7 +279,7 @@ def export_csv(team_id: int):
         ["Date et heure", "Catégorie", "Texte", "Habitant·es", "Partenaires", "Auteur·rice",
          "Photos"],
         ([datetime_fr(e.occurred_at, "short"), e.category_label, e.text,
-          ", ".join(queries.person_label(p.person) for p in e.people), e.partners,
+          ", ".join(p.shown_name for p in e.people), e.partners,
           e.author.display_name if e.author else "", len(e.photos)] for e in rows))
     return download(body, pdf.filename(team, f, "csv"), "text/csv; charset=utf-8")
 

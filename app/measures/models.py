@@ -32,10 +32,12 @@ class Measure(db.Model):
     received_on: Mapped[date | None]  #: the coordinator confirmed receipt that day
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"),
                                                   index=True)  #: worker it is assigned to
-    contract_signed_on: Mapped[date | None]  #: contract signed: ends phase 1, starts phase 2
+    #: contract signed: ends phase 1, starts phase 2 (a renewal carries it over to its first day)
+    contract_signed_on: Mapped[date | None]
     ended_on: Mapped[date | None]
     outcome: Mapped[str | None] = mapped_column(String(20))  #: key of OUTCOMES
     end_reason: Mapped[str | None] = mapped_column(String(300))
+    #: the measure this one renews: it continues phase 2 from its first day
     renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("asll_measure.id",
                                                                  ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -45,6 +47,12 @@ class Measure(db.Model):
     household = relationship("Household", lazy="joined")
     team = relationship("Team", lazy="joined")
     worker = relationship("User", lazy="joined", foreign_keys=[worker_id])
+    renewal_of = relationship("Measure", remote_side=[id], foreign_keys=[renewal_of_id])
+
+    @property
+    def is_renewal(self) -> bool:
+        """Whether it renews an earlier measure (no phase 1: the support goes on)."""
+        return self.renewal_of_id is not None
 
     @property
     def funder_label(self) -> str:

@@ -56,7 +56,12 @@ class Status:
 
 
 def status(measure, today: date) -> Status:
-    """The phase of a measure on `today`, its computed dates and what is overdue."""
+    """The phase of a measure on `today`, its computed dates and what is overdue.
+
+    Phase 2 runs from the contract: a renewal carries the contract over to its first day
+    (services.end), so it is in phase 2 from its start, for nine months from that day, and
+    never has a phase 1 to exceed. The alert rules and the dashboard read the same columns.
+    """
     due1 = phase1_due(measure.notified_on)
     signed = measure.contract_signed_on
     end2 = phase2_end(signed) if signed else None

@@ -37,6 +37,13 @@ def notify(*, actor, now: datetime, team, household, reference: str, notified_on
         raise MeasureError("Choisissez une équipe ASLL.", "team_id")
     if funder not in FUNDERS:
         raise MeasureError("Financeur inconnu.", "funder")
+    from app.measures.queries import team_sees
+
+    # The measure opens the household's visits and notes to the team: only for a household
+    # whose case file the team already sees (owned by the team, or enrolled with it).
+    if household is None or not team_sees(team.id, household.id):
+        raise MeasureError("Ce ménage n'est pas suivi par cette équipe ASLL : inscrivez-le "
+                           "d'abord au dispositif ASLL de l'équipe.", "household_id")
     m = Measure(team_id=team.id, household_id=household.id, reference=reference.strip(),
                 notified_on=notified_on, funder=funder, prescriber=prescriber.strip(),
                 objectives=objectives.strip(), created_at=now, created_by_id=actor.id)
@@ -68,6 +75,9 @@ def edit(measure: Measure, *, actor, now: datetime, **values) -> Measure:
                 raise MeasureError("Ce champ est obligatoire.", key)
     notified = values.get("notified_on", measure.notified_on)
     signed = values.get("contract_signed_on", measure.contract_signed_on)
+    if measure.is_renewal and signed is None:
+        raise MeasureError("Une mesure renouvelée reprend le contrat : indiquez le jour où "
+                           "la phase 2 reprend.", "contract_signed_on")
     if measure.received_on and notified > measure.received_on:
         raise MeasureError("La notification ne peut pas suivre la réception "
                            f"(confirmée le {measure.received_on:%d/%m/%Y}).", "notified_on")
@@ -129,7 +139,11 @@ def sign_contract(measure: Measure, *, actor, now: datetime, signed_on: date) ->
 
 def end(measure: Measure, *, actor, now: datetime, ended_on: date, outcome: str,
         reason: str) -> Measure | None:
-    """End the measure (or renew it: a new measure starts the next day); returns the renewal."""
+    """End the measure (or renew it: a new measure starts the next day); returns the renewal.
+
+    A renewal continues the individual support: it starts in phase 2 straight away (the
+    contract is carried over to its first day), for up to nine months from that day.
+    """
     _case(actor, measure.team_id)
     if outcome not in OUTCOMES:
         raise MeasureError("Choisissez une issue.", "outcome")
@@ -137,17 +151,24 @@ def end(measure: Measure, *, actor, now: datetime, ended_on: date, outcome: str,
         raise MeasureError("Cette mesure est déjà terminée.", "ended_on")
     if ended_on < measure.notified_on:
         raise MeasureError("La fin ne peut pas précéder la notification.", "ended_on")
+    if measure.received_on and ended_on < measure.received_on:
+        raise MeasureError("La fin ne peut pas précéder la réception de la mesure "
+                           f"(confirmée le {measure.received_on:%d/%m/%Y}).", "ended_on")
+    if measure.contract_signed_on and ended_on < measure.contract_signed_on:
+        raise MeasureError("La fin ne peut pas précéder le contrat "
+                           f"(signé le {measure.contract_signed_on:%d/%m/%Y}).", "ended_on")
     if not reason.strip():
         raise MeasureError("Indiquez le motif.", "reason")
     measure.ended_on, measure.outcome, measure.end_reason = ended_on, outcome, reason.strip()
     renewal = None
     if outcome == "renouvelee":
+        start = ended_on + timedelta(1)
         renewal = Measure(team_id=measure.team_id, household_id=measure.household_id,
-                          reference=measure.reference, notified_on=ended_on + timedelta(1),
+                          reference=measure.reference, notified_on=start,
                           funder=measure.funder, prescriber=measure.prescriber,
-                          objectives=measure.objectives, received_on=ended_on + timedelta(1),
-                          worker_id=measure.worker_id, renewal_of_id=measure.id,
-                          created_at=now, created_by_id=actor.id)
+                          objectives=measure.objectives, received_on=start,
+                          contract_signed_on=start, worker_id=measure.worker_id,
+                          renewal_of_id=measure.id, created_at=now, created_by_id=actor.id)
         db.session.add(renewal)
     record("measure.end", actor=actor, object_type="asll_measure", object_id=measure.id,
            team_id=measure.team_id, detail={"outcome": outcome})

@@ -21,6 +21,22 @@ def _url(measure_id: int) -> str | None:
         return None
 
 
+def _opening_events(m: Measure, url: str | None) -> list[TimelineEvent]:
+    """Notification, assignment and contract of a first measure."""
+    events = [TimelineEvent(m.notified_on, "measure", "Mesure ASLL notifiée",
+                            f"{m.funder_label} — réf. {m.reference}", url)]
+    if m.received_on:
+        who = m.worker.display_name if m.worker else "—"
+        events.append(TimelineEvent(m.received_on, "measure", "Mesure ASLL attribuée",
+                                    f"Suivie par {who}", url))
+    if m.contract_signed_on:
+        late = " (phase 1 dépassée)" if m.contract_signed_on > phase1_due(m.notified_on) else ""
+        events.append(TimelineEvent(m.contract_signed_on, "measure",
+                                    "Contrat d'accompagnement ASLL signé", "Début de la phase 2"
+                                    + late, url))
+    return events
+
+
 @provider
 def measure_events(household, user):
     """Measure events of the user's ASLL teams for this household."""
@@ -29,17 +45,12 @@ def measure_events(household, user):
     for m in db.session.scalars(select(Measure).where(Measure.household_id == household.id,
                                                       Measure.team_id.in_(allowed))):
         url = _url(m.id)
-        events.append(TimelineEvent(m.notified_on, "measure", "Mesure ASLL notifiée",
-                                    f"{m.funder_label} — réf. {m.reference}", url))
-        if m.received_on:
-            who = m.worker.display_name if m.worker else "—"
-            events.append(TimelineEvent(m.received_on, "measure", "Mesure ASLL attribuée",
-                                        f"Suivie par {who}", url))
-        if m.contract_signed_on:
-            late = " (phase 1 dépassée)" if m.contract_signed_on > phase1_due(m.notified_on) else ""
-            events.append(TimelineEvent(m.contract_signed_on, "measure",
-                                        "Contrat d'accompagnement ASLL signé", "Début de la phase 2"
-                                        + late, url))
+        if m.is_renewal:  # one event: the support goes on, without a new phase 1
+            events.append(TimelineEvent(m.notified_on, "measure", "Mesure ASLL renouvelée",
+                                        f"Contrat reconduit, la phase 2 se poursuit — réf. "
+                                        f"{m.reference}", url))
+        else:
+            events.extend(_opening_events(m, url))
         if m.ended_on:
             events.append(TimelineEvent(m.ended_on, "measure", m.outcome_label, m.end_reason, url))
     return events

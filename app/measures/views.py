@@ -64,12 +64,27 @@ def _refuse(form, exc: MeasureError) -> str | None:
 
 @bp.route("/")
 def index():
-    """Measures of my ASLL teams by phase, and each worker's load."""
+    """Measures of my ASLL teams by phase, each worker's load, and one worker's measures."""
     today = today_paris()
     items = queries.measures(current_user)
+    loads = queries.loads(current_user, items, today)
     rows = [(m, rules.status(m, today)) for m in items]
-    return render_template("measures/index.html", rows=rows, today=today,
-                           loads=queries.loads(items, today),
+    who, state = request.args.get("intervenant", ""), request.args.get("etat", "")
+    chosen = None
+    if who:
+        # Only a worker shown in one of my teams' load tables (nobody else's name is shown).
+        chosen = next((r for t in loads for r in t.rows
+                       if (r.worker_id is None and who == "aucune")
+                       or str(r.worker_id) == who), None)
+        if chosen is None:
+            abort(404)
+        rows = [(m, s) for m, s in rows if m.worker_id == chosen.worker_id]
+    if state:
+        if state not in queries.STATES:
+            abort(404)
+        rows = [(m, s) for m, s in rows if s.phase in queries.STATES[state]]
+    return render_template("measures/index.html", rows=rows, today=today, loads=loads,
+                           chosen=chosen, state=state,
                            lead=bool(team_ids(current_user, LEAD_ROLES)),
                            batch_month=rules.previous_month(today), funders=FUNDERS,
                            teams=queries.asll_teams(current_user, CASE_ROLES))

@@ -88,6 +88,16 @@ def test_measures_on_a_laptop(new_page, server):
     page.get_by_role("link", name="Mesures ASLL").first.click()
     expect(page.get_by_role("heading", name="Répartition par intervenant·e")).to_be_visible()
     check(page, "measures-index-laptop")
+    # Every worker of the team is in the load table; a name opens that worker's measures.
+    table = page.locator("#load-title + table")
+    table.get_by_role("link", name="Sophie Martin", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Mesures de Sophie Martin")
+    expect(page.get_by_role("link", name="Famille Lambert")).to_be_visible()
+    page.go_back()
+    table.get_by_role("link", name="mesures en cours : Sophie Martin").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "Mesures de Sophie Martin en cours")
+    page.goto(server.url + "/mesures/")
     page.get_by_role("link", name="Famille Lambert").click()
     check(page, "measures-show-laptop")
     page.goto(server.url + "/mesures/")

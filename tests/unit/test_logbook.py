@@ -281,3 +281,20 @@ def test_the_author_removes_a_photo_and_its_files_go(village, karim):
         photo_store.read(gone.key)
     with pytest.raises(services.LogbookError, match="6 photos au plus"):
         services.edit_entry(karim, entry, values(), 2, [jpeg_with_exif()] * 6, now=NOW)
+
+
+def test_resident_choices_tell_namesakes_apart_without_the_surname(village):
+    from app.households.models import Person
+
+    a = factories.household(village, name="Famille Martinet")
+    a.people = [Person(first_name="Alex", last_name="Martinet", birth_year=1980),
+                Person(first_name="Sam", last_name="Martinet", alias="Sam la Plume")]
+    b = factories.household(village, name="Famille Bourdais")
+    b.people = [Person(first_name="Alex", last_name="Bourdais")]
+    db.session.commit()
+    people = queries.residents(village.id, date(2026, 3, 10))
+    names = dict(queries.resident_choices(people))
+    assert names[a.people[0].id] == "Alex (né·e en 1980)"
+    assert names[b.people[0].id] == f"Alex (ménage n° {b.id})"
+    assert names[a.people[1].id] == "Sam la Plume"
+    assert not any("Martinet" in n or "Bourdais" in n for n in names.values())

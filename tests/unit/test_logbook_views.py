@@ -214,8 +214,7 @@ def test_filters_and_csv_export_of_a_period(client, auth, village, karim, mimi):
     assert rows[0] == ["Date et heure", "Catégorie", "Texte", "Habitant·es", "Partenaires",
                        "Auteur·rice", "Photos"]
     assert rows[1][:4] == ["10/03/2026 22:40", "Incident",
-                           "Dispute à l'entrée ; Jo s'est interposé", "Mimi (Alex " +
-                           mimi.last_name + ")"]
+                           "Dispute à l'entrée ; Jo s'est interposé", "Mimi"]  # the alias
     assert [row[2] for row in rows[1:]] == ["Dispute à l'entrée ; Jo s'est interposé",
                                             "Repas partagé"]
     export = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "logbook.export"))
@@ -356,3 +355,41 @@ def test_home_keeps_the_entry_form_for_offline_and_nav_links_the_logbook(client,
     assert f"/journal/{village.id}/nouvelle" in home
     assert "Journal de bord" in client.get("/plus").page
     assert client.get("/journal/").location.endswith(f"/journal/{village.id}")
+
+
+def test_residents_by_alias_or_first_name_never_the_surname(client, auth, village, karim, mimi):
+    """The list, the entry, the CSV and the PDF for the experimentation report."""
+    from app.households.models import Person
+
+    jo = factories.household(village, name="Famille Durandet").people[0]  # no alias
+    jo.first_name, jo.last_name = "Jonas", "Durandet"
+    mimi.last_name = "Rocheblave"
+    anonymous = factories.household(village, name="Ménage sans prénom")
+    anonymous.people = [Person(last_name="Vasseurin")]
+    db.session.commit()
+    nobody = anonymous.people[0]
+    entry = factories.log_entry(village, karim, "Atelier peinture du module 2",
+                                people=[mimi, jo, nobody], partners="Secours populaire",
+                                occurred_at=datetime(2026, 3, 10, 9))
+    surnames = ("Rocheblave", "Durandet", "Vasseurin")
+    auth.login(karim.email)
+
+    listing = client.get(f"/journal/{village.id}").page
+    assert "Mimi, Jonas, Habitant·e sans alias · Secours populaire" in listing
+    shown = client.get(f"/journal/entree/{entry.id}").page
+    assert "Mimi" in shown and "Jonas" in shown
+    form = client.get(f"/journal/entree/{entry.id}/modifier").page  # the resident picker too
+    assert "Jonas" in form and "Habitant·e sans alias" in form
+    for page in (listing, shown, form):
+        for surname in surnames:
+            assert surname not in page, surname
+
+    r = client.get(f"/journal/{village.id}/export.csv?du=2026-03-01&au=2026-03-31")
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][3] == "Mimi, Jonas, Habitant·e sans alias"
+    text = pdf_text(client.get(
+        f"/journal/{village.id}/export.pdf?du=2026-03-01&au=2026-03-31").data)
+    assert "Habitant·es : Mimi, Jonas, Habitant·e sans alias" in text
+    for surname in surnames:
+        assert surname not in r.data.decode("utf-8-sig"), surname
+        assert surname not in text, surname

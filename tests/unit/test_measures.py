@@ -230,3 +230,141 @@ def test_link_sheet_in_a_leap_february(asll, asll_worker):
     factories.measure(asll, factories.household(asll), asll_worker, notified_on=date(2028, 1, 3))
     assert candidates("asll_link_sheet", date(2028, 2, 23)) == []
     assert candidates("asll_link_sheet", date(2028, 2, 24))[0].due_on == date(2028, 2, 29)
+
+
+# -- Which households a measure can be notified for ----------------------------------------------
+
+
+def test_a_measure_is_only_for_a_household_the_asll_team_sees(asll, coord):
+    """Owned by the ASLL team or enrolled with it: offered and accepted; a household of another
+    team the coordinator also runs is neither (the ASLL workers could not open its file)."""
+    from app.measures import queries
+
+    village = factories.team("village", name="Village Test")
+    boss = factories.user((asll, "coordinator"), (village, "coordinator"))
+    own = factories.household(asll, name="Famille ASLL")
+    shared = factories.household(village, name="Famille inscrite ASLL")
+    factories.enrolment(shared, date(2026, 1, 5), team=asll)
+    village_only = factories.household(village, name="Famille du Village")
+
+    offered = {h.name for h in queries.households_for(boss)}
+    assert offered == {"Famille ASLL", "Famille inscrite ASLL"}
+    assert queries.households_for(factories.user((village, "coordinator"))) == []  # no ASLL
+
+    def notify(household):
+        return services.notify(actor=boss, now=NOW, team=asll, household=household,
+                               reference="FSL-7", notified_on=date(2026, 1, 15),
+                               funder="metropole", prescriber="MDS", objectives="Budget")
+
+    assert notify(own).household_id == own.id
+    assert notify(shared).household_id == shared.id
+    with pytest.raises(MeasureError, match="pas suivi par cette équipe ASLL") as refused:
+        notify(village_only)
+    assert refused.value.field == "household_id"
+    # an enrolment that ended still opens the case file to the team (same rule as the file)
+    former = factories.household(village, name="Ancien ASLL")
+    factories.enrolment(former, date(2025, 1, 5), date(2025, 12, 31), team=asll)
+    assert notify(former).household_id == former.id
+
+
+# -- The month's activity drawn for the fiche de lien ----------------------------------------------
+
+
+def test_the_fiche_de_lien_keeps_only_the_measure_teams_visits_and_notes(asll, coord,
+                                                                        asll_worker):
+    """A household followed by IML and enrolled in ASLL: IML's visits and notes stay out."""
+    from app.extensions import db
+    from app.households.models import Note, Right
+    from app.measures import queries
+
+    iml = factories.team("iml", name="IML Test")
+    iml_worker = factories.user((iml, "worker"), display_name="Ivan IML")
+    h = factories.household(iml, name="Famille partagée")
+    factories.enrolment(h, date(2026, 1, 5), team=asll)
+    m = factories.measure(asll, h, asll_worker, notified_on=date(2026, 1, 15))
+    ours = factories.visit(h, asll_worker, day=date(2026, 3, 4), purpose="Point budget ASLL")
+    ours.team_id = asll.id  # the factory plans visits for the owning team (IML here)
+    factories.report(ours, asll_worker)
+    theirs = factories.visit(h, iml_worker, day=date(2026, 3, 5), purpose="Visite IML du bail")
+    factories.report(theirs, iml_worker)
+    db.session.add_all([
+        Note(household_id=h.id, author_id=asll_worker.id, title="Note ASLL", body="…",
+             written_on=date(2026, 3, 6), confidentiality="equipe"),
+        Note(household_id=h.id, author_id=iml_worker.id, title="Note IML", body="…",
+             written_on=date(2026, 3, 7), confidentiality="equipe"),
+        Right(household_id=h.id, kind="apl", status="depose", filed_on=date(2026, 3, 8))])
+    db.session.commit()
+    a = queries.month_activity(m, date(2026, 3, 1))
+    assert [v.purpose for v in a.visits] == ["Point budget ASLL"]
+    assert [n.title for n in a.notes] == ["Note ASLL"]
+    assert [r.kind for r in a.rights] == ["apl"]  # the household's rights, not a team's
+
+
+# -- Renewal: phase 2 straight away ----------------------------------------------------------------
+
+
+def test_a_renewal_starts_in_phase2_for_nine_months_from_its_first_day(asll, coord,
+                                                                       asll_worker):
+    m = factories.measure(asll, factories.household(asll), asll_worker,
+                          notified_on=date(2026, 6, 1), contract_signed_on=date(2026, 8, 30))
+    renewal = services.end(m, actor=asll_worker, now=NOW, ended_on=date(2027, 5, 30),
+                           outcome="renouvelee", reason="Objectifs logement en cours")
+    assert renewal.is_renewal and renewal.renewal_of.id == m.id
+    assert (renewal.notified_on, renewal.received_on, renewal.contract_signed_on) == (
+        date(2027, 5, 31), date(2027, 5, 31), date(2027, 5, 31))
+    first = rules.status(renewal, date(2027, 5, 31))
+    assert first.phase == "phase2" and first.phase2_end == date(2028, 2, 29)  # leap year
+    # two months after its start it has no phase 1 to exceed
+    later = rules.status(renewal, date(2027, 8, 1))
+    assert later.phase == "phase2" and later.phase1_exceeded is False
+    assert rules.status(renewal, date(2028, 2, 29)).phase2_exceeded is False
+    assert rules.status(renewal, date(2028, 3, 1)).phase2_exceeded is True
+    # support days follow on without overlap: the first measure's last day, then the renewal
+    assert rules.support_days(m, date(2027, 5, 1)) == 30
+    assert rules.support_days(renewal, date(2027, 5, 1)) == 1
+
+
+def test_a_renewal_raises_phase2_alerts_never_phase1_ones(asll, coord, asll_worker):
+    m = factories.measure(asll, factories.household(asll), asll_worker,
+                          notified_on=date(2026, 6, 1), contract_signed_on=date(2026, 8, 30))
+    renewal = services.end(m, actor=asll_worker, now=NOW, ended_on=date(2027, 5, 30),
+                           outcome="renouvelee", reason="Objectifs logement en cours")
+    for day in (date(2027, 7, 17), date(2027, 7, 31), date(2027, 8, 1)):  # around 2 months
+        assert candidates("asll_phase1", day) == [], day
+    assert candidates("asll_phase2", date(2028, 1, 29)) == []
+    [c] = candidates("asll_phase2", date(2028, 1, 30))  # 30 days before the nine months
+    assert (c.object_id, c.due_on) == (renewal.id, date(2028, 2, 29))
+    assert candidates("asll_phase2", date(2028, 3, 1))[0].stage == "depasse"
+
+
+def test_a_renewal_keeps_its_carried_over_contract(asll, coord, asll_worker):
+    m = factories.measure(asll, factories.household(asll), asll_worker,
+                          notified_on=date(2026, 1, 15), contract_signed_on=date(2026, 3, 1))
+    renewal = services.end(m, actor=asll_worker, now=NOW, ended_on=date(2026, 12, 1),
+                           outcome="renouvelee", reason="Suite")
+    with pytest.raises(MeasureError, match="reprend le contrat") as refused:
+        services.edit(renewal, actor=coord, now=NOW, contract_signed_on=None)
+    assert refused.value.field == "contract_signed_on"
+    services.edit(renewal, actor=coord, now=NOW, contract_signed_on=date(2026, 12, 10))
+    assert rules.status(renewal, date(2026, 12, 10)).phase2_end == date(2027, 9, 10)
+
+
+# -- End date ------------------------------------------------------------------------------------
+
+
+def test_the_end_cannot_precede_the_receipt_or_the_contract(asll, coord, asll_worker):
+    m = factories.measure(asll, factories.household(asll), asll_worker,
+                          notified_on=date(2026, 1, 15), received_on=date(2026, 1, 20))
+    with pytest.raises(MeasureError, match="réception") as refused:
+        services.end(m, actor=coord, now=NOW, ended_on=date(2026, 1, 19), outcome="terminee",
+                     reason="Déménagement")
+    assert refused.value.field == "ended_on" and "20/01/2026" in str(refused.value)
+    m.contract_signed_on = date(2026, 3, 1)
+    with pytest.raises(MeasureError, match="contrat"):
+        services.end(m, actor=coord, now=NOW, ended_on=date(2026, 2, 28), outcome="renouvelee",
+                     reason="Déménagement")
+    assert m.ended_on is None
+    # the contract day itself is a possible last day
+    assert services.end(m, actor=coord, now=NOW, ended_on=date(2026, 3, 1),
+                        outcome="terminee", reason="Déménagement") is None
+    assert m.ended_on == date(2026, 3, 1)

@@ -269,3 +269,149 @@ def test_a_measure_alert_links_to_the_measure(app, asll, asll_worker):
     with app.test_request_context():
         assert link(Alert(rule="asll_phase1", object_type="measure", object_id=m.id)) == \
             f"/mesures/{m.id}"
+
+
+def test_notify_offers_the_households_the_asll_team_sees_and_no_other(app, client, auth, asll,
+                                                                       asll_worker):
+    csrf_free(app)
+    village = factories.team("village", name="Village Test")
+    boss = factories.user((asll, "coordinator"), (village, "coordinator"))
+    shared = factories.household(village, name="Famille inscrite ASLL")
+    factories.enrolment(shared, date(2026, 1, 5), team=asll)
+    village_only = factories.household(village, name="Famille du Village")
+    auth.login(boss.email)
+    page = client.get("/mesures/nouvelle").page
+    assert "Famille inscrite ASLL" in page and "Famille du Village" not in page
+    form = {"team_id": asll.id, "reference": "FSL-31-0050", "notified_on": "2026-01-15",
+            "funder": "metropole", "prescriber": "MDS", "objectives": "Budget"}
+    r = client.post("/mesures/nouvelle", data={**form, "household_id": village_only.id})
+    assert r.status_code == 422 and db.session.scalar(select(Measure)) is None
+    assert 'value="FSL-31-0050"' in r.page
+    r = client.post("/mesures/nouvelle", data={**form, "household_id": shared.id})
+    assert r.status_code == 302
+    m = db.session.scalar(select(Measure))
+    auth.logout()
+    auth.login(asll_worker.email)  # the ASLL worker opens both the measure and the case file
+    assert client.get(f"/mesures/{m.id}").status_code == 200
+    assert client.get(f"/menages/{shared.id}").status_code == 200
+
+
+def test_a_measure_on_a_household_the_worker_cannot_open_is_not_shown(client, auth, asll,
+                                                                      asll_worker):
+    """A measure recorded before the check, for another team's household: no back door."""
+    village = factories.team("village", name="Village Test")
+    m = factories.measure(asll, factories.household(village, name="Famille du Village"),
+                          asll_worker)
+    auth.login(asll_worker.email)
+    assert client.get(f"/mesures/{m.id}").status_code == 404
+    assert client.get(f"/mesures/{m.id}/fiche/2026-01").status_code == 404
+    assert "Famille du Village" not in client.get("/mesures/").page
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "access.denied", AuditEvent.object_id == m.id)) is not None
+
+
+def test_fiche_de_lien_pdf_leaves_out_another_teams_visit_to_a_shared_household(
+        app, client, auth, asll, asll_worker):
+    csrf_free(app)
+    iml = factories.team("iml", name="IML Test")
+    iml_worker = factories.user((iml, "worker"), display_name="Ivan IML")
+    h = factories.household(iml, name="Famille partagée")
+    factories.enrolment(h, date(2026, 1, 5), team=asll)
+    m = factories.measure(asll, h, asll_worker, notified_on=date(2026, 1, 15))
+    ours = factories.visit(h, asll_worker, day=date(2026, 3, 4), purpose="Point budget ASLL")
+    ours.team_id = asll.id
+    factories.report(ours, asll_worker, observations="Tableau de budget tenu")
+    theirs = factories.visit(h, iml_worker, day=date(2026, 3, 5), purpose="Visite IML du bail")
+    factories.report(theirs, iml_worker, observations="Compteur relevé par l'IML")
+    db.session.add(Note(household_id=h.id, author_id=iml_worker.id, title="Note IML",
+                        body="…", written_on=date(2026, 3, 7), confidentiality="equipe"))
+    db.session.commit()
+    auth.login(asll_worker.email)
+    page = client.get(f"/mesures/{m.id}/fiche/2026-03").page
+    assert "Point budget ASLL" in page
+    assert "Visite IML du bail" not in page and "Note IML" not in page
+    client.post(f"/mesures/{m.id}/fiche/2026-03", data={"summary": "Budget.", "next_steps": ""})
+    text = pdf_text(client.get(f"/mesures/{m.id}/fiche/2026-03.pdf").data)
+    assert "Point budget ASLL" in text and "Tableau de budget tenu" in text
+    for absent in ("Visite IML du bail", "Compteur relevé", "Note IML"):
+        assert absent not in text, absent
+
+
+def test_renewing_opens_a_measure_in_phase2_without_phase1_warnings(app, client, auth, asll,
+                                                                     asll_worker):
+    csrf_free(app)
+    m = factories.measure(asll, factories.household(asll, name="Famille Renouvelée"),
+                          asll_worker, notified_on=date(2025, 1, 15),
+                          contract_signed_on=date(2025, 3, 1))
+    auth.login(asll_worker.email)
+    r = client.post(f"/mesures/{m.id}/fin", data={"outcome": "renouvelee",
+                                                  "ended_on": "2025-12-01",
+                                                  "reason": "Objectifs budget en cours"})
+    renewal = db.session.scalar(select(Measure).where(Measure.renewal_of_id == m.id))
+    assert r.status_code == 302 and r.location.endswith(f"/mesures/{renewal.id}")
+    page = client.get(r.location).page  # today is well past two months after 2 December 2025
+    assert "Phase 2 — accompagnement" in page and "Phase 1" not in page
+    assert "le contrat est reconduit et la phase 2 reprend le 2 déc. 2025" in page
+    assert "2 sept. 2026" in page  # nine months from the renewal's first day
+    assert "Enregistrer le contrat" not in page
+    assert f'href="/mesures/{m.id}"' in page
+    with app.test_request_context():
+        titles = [e.title for e in events_for(renewal.household, asll_worker)]
+    assert titles.count("Mesure ASLL renouvelée") == 1 and "Mesure renouvelée" in titles
+    assert titles.count("Contrat d'accompagnement ASLL signé") == 1  # the first measure's only
+
+
+def test_an_end_before_the_contract_is_refused_keeping_what_was_typed(app, client, auth, asll,
+                                                                      asll_worker):
+    csrf_free(app)
+    m = factories.measure(asll, factories.household(asll), asll_worker,
+                          notified_on=date(2026, 1, 15), contract_signed_on=date(2026, 3, 1))
+    auth.login(asll_worker.email)
+    r = client.post(f"/mesures/{m.id}/fin", data={"outcome": "terminee",
+                                                  "ended_on": "2026-02-20",
+                                                  "reason": "Déménagement hors département"})
+    assert r.status_code == 422
+    assert "La fin ne peut pas précéder le contrat (signé le 01/03/2026)." in r.page
+    assert 'value="Déménagement hors département"' in r.page and 'value="2026-02-20"' in r.page
+    assert db.session.get(Measure, m.id).ended_on is None
+
+
+def test_load_shows_every_worker_and_links_to_their_measures(app, client, auth, asll, coord,
+                                                             asll_worker, team_b):
+    idle = factories.user((asll, "worker"), display_name="Yves Sans Mesure")
+    outsider = factories.user((team_b, "worker"), display_name="Zoé Autre Équipe")
+    factories.measure(asll, factories.household(asll, name="Famille Une"), asll_worker,
+                      notified_on=date(2026, 1, 15))
+    factories.measure(asll, factories.household(asll, name="Famille Deux"), asll_worker,
+                      notified_on=date(2026, 1, 15), contract_signed_on=date(2026, 2, 1))
+    factories.measure(asll, factories.household(asll, name="Famille Close"), asll_worker,
+                      notified_on=date(2025, 1, 15), contract_signed_on=date(2025, 2, 1),
+                      ended_on=date(2025, 10, 1), outcome="terminee", end_reason="Fin")
+    factories.measure(asll, factories.household(asll, name="Famille Attente"))
+    auth.login(coord.email)
+    page = client.get("/mesures/").page
+    table = page[page.index('id="load-title"'):page.index('id="batch-title"')]
+    for name in ("Nadia Coord", "Sophie ASLL", "Yves Sans Mesure", "Non attribuée"):
+        assert name in table, name
+    assert "Zoé Autre Équipe" not in table
+    idle_row = table[table.index("Yves Sans Mesure"):].split("</tr>")[0]
+    assert idle_row.count(">0</td>") == 3  # no measure: zeros, shown all the same
+    mine = f"/mesures/?intervenant={asll_worker.id}"
+    assert f'href="{mine}&etat=en_cours"' in table and f'href="{mine}&etat=phase2"' in table
+
+    listing = client.get(f"{mine}&etat=en_cours").page
+    assert "Mesures de Sophie ASLL en cours" in listing
+    assert "Famille Une" in listing and "Famille Deux" in listing
+    assert "Famille Close" not in listing and "Famille Attente" not in listing
+    phase2 = client.get(f"{mine}&etat=phase2").page
+    assert "Famille Deux" in phase2 and "Famille Une" not in phase2
+    everything = client.get(mine).page  # the name's link: all of the worker's measures
+    assert "Famille Close" in everything and "Famille Attente" not in everything
+    assert "Aucune mesure." in client.get(f"/mesures/?intervenant={idle.id}").page
+    unassigned = client.get("/mesures/?intervenant=aucune&etat=en_cours").page
+    assert "Mesures non attribuées" in unassigned and "Famille Attente" in unassigned
+    assert "Famille Une" not in unassigned
+    # nobody outside my teams' tables: no name of another team shown through the filter
+    assert client.get(f"/mesures/?intervenant={outsider.id}").status_code == 404
+    assert client.get("/mesures/?intervenant=999999").status_code == 404
+    assert client.get("/mesures/?etat=nimporte").status_code == 404
