@@ -500,3 +500,38 @@ def closed_case(team: Team, worker: User, *, exit_on=None, with_photo: bool = Tr
                          urgency="normal", stage="j30", user_id=worker.id))
     db.session.commit()
     return h
+
+
+def received_person(team: Team, worker: User, *, last_day=None):
+    """Someone received at a permanence, last seen on `last_day`: two arrivals, an intake
+    (coverage, asylum stage, housing, a criterion, free texts), an orientation with a detail, an
+    aid with a note, and an older record merged into theirs."""
+    from datetime import date, timedelta
+
+    from app.permanences.models import (Aid, AidCriterion, Intake, VulnerabilityCriterion)
+
+    last_day = last_day or date(2024, 6, 3)
+    person = dropin_person(team, alias="Amina Secrète", first_name="Amina",
+                           last_name="Kessoum", birth_year=1994, languages=["arabe"])
+    older = dropin_person(team, alias="Mina", languages=["francais"])
+    first = arrival(dropin_session(team, day=last_day - timedelta(days=30)), person,
+                    language="arabe", interpreter_needed=True)
+    second = arrival(dropin_session(team, day=last_day), person, reason="juridique")
+    older.merged_into_id, older.merged_by_id = person.id, worker.id
+    criterion = VulnerabilityCriterion(team_id=team.id, label="Femme enceinte")
+    rule = AidCriterion(team_id=team.id, kind="transport", rule="Une fois par mois",
+                        valid_from=last_day - timedelta(days=60))
+    db.session.add_all([criterion, rule])
+    db.session.flush()
+    intake = Intake(arrival_id=first.id, in_france_since=date(2024, 3, 1),
+                    health_coverage="aucune", domiciliation="en_cours", asylum_stage="dublin",
+                    housing="rue", assessment="Dort à la gare du Nord, enceinte de 5 mois.",
+                    information=["droits_sante"], information_note="Rendez-vous PASS mardi.",
+                    author_id=worker.id, criteria=[criterion])
+    db.session.add_all([intake, Aid(arrival_id=second.id, criterion_id=rule.id,
+                                    kind="transport", quantity=2, note="Pour aller à la PASS",
+                                    decided_by_id=worker.id)])
+    db.session.commit()
+    orientation(first, kind="pass", detail="PASS Lariboisière, demander Mme Roux",
+                outcome_note="Reçue le 12", created_by_id=worker.id)
+    return person

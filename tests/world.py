@@ -33,6 +33,8 @@ class Side:
     secrets: list[str] = field(default_factory=list)
     #: Text of the side's archived file: only its archive readers may read it.
     archived_secrets: list[str] = field(default_factory=list)
+    #: Text of archived records nobody of the world may read (no grant for that team).
+    sealed_secrets: list[str] = field(default_factory=list)
 
     def __getitem__(self, kind: str):
         return self.objects[kind]
@@ -56,7 +58,7 @@ def build_side(name: str) -> Side:
     from app.inventories import photos as photo_store
     from app.logbook.models import LogEntryConflict, LogEntryPhoto
     from app.measures.models import LinkSheet
-    from app.privacy.models import ArchiveAccess, HouseholdArchive
+    from app.privacy.models import ArchiveAccess, DropInArchive, HouseholdArchive
     from app.relogement.models import Mission
     from app.permanences import services as permanences
     from app.permanences.models import (AidCriterion, Closure, Dysfunction, Orientation,
@@ -236,11 +238,20 @@ def build_side(name: str) -> Side:
     o["archived_photo"], _ = inventories.add_photo(worker, o["archived_inventory"],
                                                    str(uuid.uuid4()), _png(), now=NOW)
     db.session.commit()
+    # Someone received at the permanence whose record is archived (nobody holds the
+    # permanence team's grant), still in the session's queue: shown as "Personne archivée".
+    o["archived_dropin_person"] = factories.dropin_person(perm, alias=f"DropArch{up}")
+    o["archived_arrival"] = factories.arrival(session, o["archived_dropin_person"])
+    db.session.add(DropInArchive(person_id=o["archived_dropin_person"].id, last_seen_on=DAY,
+                                 archived_at=NOW))
+    db.session.commit()
 
     side.secrets = [household.name, f"Alias Secret{up}", f"12 rue Secret{up}",
                     f"Candidat Secret{up}", f"SecretLog{up}", f"SecretLda{up}",
-                    f"RelogSecret{up}", f"Opération Secret{up}", f"ArchSecret{up}"]
+                    f"RelogSecret{up}", f"Opération Secret{up}", f"ArchSecret{up}",
+                    f"DropArch{up}"]
     side.archived_secrets = [f"ArchSecret{up}"]
+    side.sealed_secrets = [f"DropArch{up}"]
     return side
 
 
@@ -277,11 +288,15 @@ BP_ARGS = {
 }
 #: Per-endpoint overrides (an argument naming an object in a particular state).
 ENDPOINT_ARGS = {"privacy.archive_show": {"household_id": "archived_household"},
-                 "privacy.erased": {"household_id": "erased_household"}}
-#: The same arguments naming the archived file's objects (its household, contract, inventory
-#: and photo, and the flat it left): what the archive grant opens, and nothing else does.
-ARCHIVED_ARGS = {"household_id": "archived_household", "contract_id": "archived_contract",
-                 "inventory_id": "archived_inventory", "flat_id": "archived_flat"}
+                 "privacy.erased": {"household_id": "erased_household"},
+                 "privacy.dropin": {"person_id": "dropin_person"},
+                 "privacy.dropin_erase": {"person_id": "dropin_person"}}
+#: Kind of object -> the archived one of that kind (the archived file's household, contract,
+#: inventory and photo, the flat it left; the archived drop-in person and their arrival): what
+#: the archive grant opens, and nothing else does.
+ARCHIVED_KINDS = {"household": "archived_household", "contract": "archived_contract",
+                  "inventory": "archived_inventory", "flat": "archived_flat",
+                  "dropin_person": "archived_dropin_person", "arrival": "archived_arrival"}
 ARCHIVED_DERIVED = {"key": lambda side: side["archived_photo"].key}
 #: Arguments that are not objects: the same value on both sides.
 CONSTANTS = {"funder": "metropole", "month": "2026-01", "year": 2026, "filename": "css/terrain.css",
@@ -354,18 +369,19 @@ def signed_in(app, user):
 
 
 def archived_url(rule, side) -> tuple[str, set[str]] | None:
-    """The rule's URL naming side `side`'s archived file (its household, contract, inventory,
-    photo, or the flat it left) wherever an argument can, with the kinds it named; None when
-    the rule names none of them."""
+    """The rule's URL naming side `side`'s archived objects (ARCHIVED_KINDS, and the archived
+    file's photo) wherever an argument can, with the kinds it named; None when the rule names
+    none of them."""
     bp = rule.endpoint.rpartition(".")[0]
     constants = {**CONSTANTS, **ENDPOINT_CONSTANTS.get(rule.endpoint, {})}
     values, named = {}, set()
     for arg in sorted(url_arguments(rule)):
         if arg in constants:
             values[arg] = constants[arg]
-        elif arg in ARCHIVED_ARGS and kind_of(bp, arg, rule.endpoint) == ARGS.get(arg):
-            values[arg] = side[ARCHIVED_ARGS[arg]].id
-            named.add(ARCHIVED_ARGS[arg])
+        elif kind_of(bp, arg, rule.endpoint) in ARCHIVED_KINDS:
+            kind = ARCHIVED_KINDS[kind_of(bp, arg, rule.endpoint)]
+            values[arg] = side[kind].id
+            named.add(kind)
         elif arg in ARCHIVED_DERIVED and bp == "inventories":
             values[arg] = ARCHIVED_DERIVED[arg](side)
             named.add("archived_photo")

@@ -61,6 +61,12 @@ def run_command(once: bool, interval: int | None) -> None:
         click.echo(f"{result.candidates} échéances, {result.created} alertes nouvelles, "
                    f"{result.resolved} résolues, {result.queued} notifications, "
                    f"{result.pushes} envois.")
+        # The cron mode applies the retention too, once a day, like the loop (app/privacy).
+        from app.privacy.services import daily_retention
+
+        kept = daily_retention(utcnow())
+        if kept is not None:
+            click.echo(f"Conservation : {kept.summary()}.")
         return
     every = interval or app.config["ALERTS_INTERVAL_SECONDS"]
     click.echo(f"Alertes : une passe toutes les {every} s (Ctrl-C pour arrêter).")

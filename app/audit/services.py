@@ -143,6 +143,7 @@ ACTION_LABELS = {
     "privacy.export": "Données personnelles exportées (droit d'accès)",
     "privacy.anonymise": "Dossier anonymisé",
     "privacy.archive": "Dossier archivé (fin de la durée active)",
+    "privacy.unarchive": "Fiche archivée de nouveau active (retour à la permanence)",
     "privacy.retention_run": "Tâche de conservation passée",
     "privacy.retention_policy": "Durées de conservation modifiées",
     "privacy.archive_grant": "Accès aux archives accordé",

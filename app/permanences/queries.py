@@ -134,10 +134,13 @@ def live_session_or_404(user, session_id: int, now: datetime) -> tuple[DropInSes
 
 
 def arrival_or_404(user, arrival_id: int, now: datetime) -> tuple[Arrival, Access]:
-    """An arrival this person may see at `now` (volunteers: only during their session)."""
+    """An arrival this person may see at `now` (volunteers: only during their session; an
+    archived person's: archive readers only)."""
+    from app.privacy.dropin import closed_to
+
     arrival = db.session.get(Arrival, arrival_id)
     access = access_to(user, arrival.session, now) if arrival is not None else None
-    if access is None:
+    if access is None or closed_to(user, arrival.person):
         deny(user, "arrival", arrival_id)
     return arrival, access
 
@@ -153,9 +156,13 @@ def orientation_or_404(user, orientation_id: int, now: datetime
 
 
 def person_or_404(user, person_id: int) -> DropInPerson:
-    """A person of the user's permanence teams, for staff only, else 404 (audited)."""
+    """A person of the user's permanence teams, for staff only (an archived person: archive
+    readers only), else 404 (audited)."""
+    from app.privacy.dropin import closed_to
+
     person = db.session.get(DropInPerson, person_id)
-    if person is None or person.team_id not in perm_team_ids(user, CASE_ROLES):
+    if person is None or person.team_id not in perm_team_ids(user, CASE_ROLES) \
+            or closed_to(user, person):
         deny(user, "dropin_person", person_id)
     return person
 
@@ -583,12 +590,15 @@ def aid_criteria_history(team_id: int) -> list[AidCriterion]:
 
 
 def search_people(user, q: str, limit: int = 30) -> list[DropInPerson]:
-    """People of my permanence teams (staff) whose alias, names or card number match `q`."""
+    """People of my permanence teams (staff) whose alias, names or card number match `q`;
+    archived people are out of the search (archive readers find them in app/privacy)."""
+    from app.privacy.dropin import not_archived
+
     ids = perm_team_ids(user, CASE_ROLES)
     if not ids:
         return []
     stmt = select(DropInPerson).where(DropInPerson.team_id.in_(ids),
-                                      DropInPerson.merged_into_id.is_(None))
+                                      DropInPerson.merged_into_id.is_(None), not_archived())
     for word in fold(q).split():
         stmt = stmt.where(DropInPerson.search_text.contains(word))
     return list(db.session.scalars(stmt.order_by(DropInPerson.search_text).limit(limit)))

@@ -525,6 +525,11 @@ def _record_arrival(actor, session, *, name, number, language, interpreter_neede
         if person is None:
             raise PermanenceError(f"Aucune carte n° {number:04d} dans cette permanence.",
                                   "number")
+        from app.privacy.dropin import comes_back
+
+        refused = comes_back(actor, person, now)  # an archived record is active again
+        if refused:
+            raise PermanenceError(refused, "number")
         if db.session.scalar(select(Arrival.id).where(Arrival.session_id == session.id,
                                                       Arrival.person_id == person.id)):
             raise PermanenceError("Cette personne est déjà dans la file aujourd'hui.", "number")

@@ -16,16 +16,17 @@ privacy = AppGroup("privacy", help="Données personnelles : conservation, archiv
 @privacy.command("retention")
 @click.option("--dry-run", is_flag=True, help="Dire ce qui serait fait, sans rien changer.")
 def retention_command(dry_run: bool) -> None:
-    """Archive then anonymise the closed case files whose retention is over."""
+    """Archive then anonymise the closed case files and the people received at a permanence
+    whose retention is over."""
     from app.privacy.services import run_retention
 
     now = utcnow()
     result = run_retention(now, today_paris(now), dry_run=dry_run)
-    verb = "seraient" if dry_run else "ont été"
-    click.echo(f"{len(result.archived)} dossier(s) {verb} archivé(s), "
-               f"{len(result.anonymised)} {verb} anonymisé(s), {len(result.failed)} en échec.")
+    click.echo(result.summary() + ".")
     for hid, reason in result.failed.items():
         click.echo(f"  ménage n° {hid} : {reason}")
+    for pid, reason in result.dropin_failed.items():
+        click.echo(f"  personne accueillie n° {pid} : {reason}")
 
 
 @click.command("backup")

@@ -25,6 +25,11 @@ TITLES = {
     "inventory": "États des lieux", "inventory_room": "Pièces", "inventory_item": "Éléments",
     "inventory_photo": "Photos (liste)", "meter_reading": "Compteurs", "key_set": "Clés",
     "signature": "Signatures", "alert": "Alertes", "notification": "Notifications",
+    # Someone received at a permanence.
+    "dropin_person": "Fiche (et fiches fusionnées)", "arrival": "Passages à la permanence",
+    "dropin_session": "Séances", "intake": "Entretiens",
+    "vulnerability_criterion": "Critères de vulnérabilité relevés", "orientation": "Orientations",
+    "partner": "Structures vers lesquelles la personne a été orientée", "aid": "Aides",
 }
 
 #: column -> French label (the column name is shown when it has none).
@@ -60,6 +65,17 @@ LABELS = {
     "interview_notes": "Notes d'entretien", "condition": "État", "meter": "Compteur",
     "number": "Numéro", "reading": "Relevé", "count": "Nombre", "sha256": "Empreinte",
     "size": "Taille (octets)", "taken_at": "Prise le", "worker_id": "Travailleur·se",
+    "arrived_at": "Arrivée", "ticket": "Ticket", "language": "Langue", "urgent": "Urgent",
+    "state": "Suite donnée", "state_at": "Le", "interviewer_id": "Entretien par",
+    "recorded_by_id": "Enregistré par", "merged_at": "Fusionnée le",
+    "merged_by_id": "Fusionnée par", "in_france_since": "En France depuis",
+    "health_coverage": "Couverture santé", "domiciliation": "Domiciliation",
+    "asylum_stage": "Demande d'asile", "housing": "Hébergement", "assessment": "Évaluation",
+    "information": "Informations données", "information_note": "Précisions",
+    "detail": "Précision", "outcome": "Suite", "outcome_on": "Suite le",
+    "outcome_note": "Note sur la suite", "quantity": "Quantité", "decided_at": "Décidée le",
+    "decided_by_id": "Décidée par", "starts_at": "Début", "ends_at": "Fin",
+    "hours": "Horaires", "services": "Services", "how_to_refer": "Comment orienter",
 }
 
 #: Columns that mean nothing to the person (technical, or repeated by the structure).
@@ -68,15 +84,28 @@ HIDDEN = {"id", "household_id", "search_text", "version", "updated_at", "updated
           "contract_id", "visit_id", "goal_id", "inventory_id", "room_id", "item_id",
           "measure_id", "application_id", "alert_id", "user_id", "image", "position",
           "entry_id", "replaces_id", "renewal_of_id", "follows_id", "barrier_id",
-          "person_id", "signed_hash", "seen", "worked_on", "payload"}
+          "person_id", "signed_hash", "seen", "worked_on", "payload", "merged_into_id",
+          "session_id", "arrival_id", "criterion_id", "partner_id", "intake_id", "schedule_id",
+          "closure_id", "needs_customised"}
 
 
 def _codes() -> dict[tuple[str, str], dict]:
     """(table, column) -> {code: French label} for the case file's vocabularies."""
     from app.households import vocab
+    from app.permanences import vocab as perm
     from app.programmes import PROGRAMMES
 
     return {
+        ("dropin_person", "languages"): perm.LANGUAGES,
+        ("arrival", "language"): perm.LANGUAGES, ("arrival", "reason"): perm.REASONS,
+        ("arrival", "state"): perm.STATES,
+        ("intake", "health_coverage"): perm.HEALTH_COVERAGE,
+        ("intake", "domiciliation"): perm.DOMICILIATION,
+        ("intake", "asylum_stage"): perm.ASYLUM_STAGES, ("intake", "housing"): perm.HOUSING,
+        ("intake", "information"): perm.INFORMATION,
+        ("orientation", "kind"): perm.PARTNER_KINDS,
+        ("orientation", "outcome"): perm.ORIENTATION_OUTCOMES,
+        ("partner", "kind"): perm.PARTNER_KINDS, ("aid", "kind"): perm.AID_KINDS,
         ("household", "composition"): vocab.COMPOSITIONS,
         ("person", "role"): vocab.PERSON_ROLES,
         ("enrolment", "programme"): PROGRAMMES,
@@ -121,6 +150,15 @@ def _text(column: str, value, users: dict[str, str]) -> str:
     return str(value)
 
 
+def _coded(vocabulary: dict | None, column: str, value, users: dict[str, str]) -> str:
+    """A value in French: a code (or a list of codes) through its vocabulary, else as text."""
+    if vocabulary is None or not value:
+        return _text(column, value, users)
+    if isinstance(value, list):
+        return ", ".join(str(vocabulary.get(v, v)) for v in value)
+    return str(vocabulary.get(value, value))
+
+
 def sections(data: dict) -> list[Section]:
     """The export's tables as French sections, known tables first."""
     users = data.get("users", {})
@@ -131,9 +169,7 @@ def sections(data: dict) -> list[Section]:
     for name in names:
         rows = []
         for row in tables[name]:
-            facts = [(LABELS.get(col, col),
-                      codes[(name, col)].get(value, value) if (name, col) in codes and value
-                      else _text(col, value, users))
+            facts = [(LABELS.get(col, col), _coded(codes.get((name, col)), col, value, users))
                      for col, value in row.items() if col not in HIDDEN]
             rows.append([(k, v) for k, v in facts if v])
         out.append(Section(name, TITLES.get(name, name), rows))

@@ -1,8 +1,11 @@
-"""Every row that belongs to a household, found by walking the foreign keys of the schema.
+"""Every row that belongs to a household (or to a drop-in person), found by walking the foreign
+keys of the schema.
 
 A table holds a household's data when one of its foreign keys points at the household or at a
 row that does. Walking the schema (rather than listing tables by hand) means a table added by a
 new feature is exported, and refused by the anonymisation until it says what to do with it.
+The same walk from `dropin_person` finds what the permanence keeps about someone received there
+(arrivals, intakes and their criteria, orientations, aids, and the records merged into theirs).
 """
 from __future__ import annotations
 
@@ -11,14 +14,14 @@ from sqlalchemy import Table, or_, select
 from app.extensions import db
 
 #: Tables never walked into: the privacy state itself.
-NOT_OWNED = {"household_archive"}
+NOT_OWNED = {"household_archive", "dropin_archive"}
 
 
-def owned_tables() -> list[tuple[Table, list]]:
-    """(table, [its foreign keys pointing at owned tables]) in walking order, household first."""
+def owned_tables(root: str = "household") -> list[tuple[Table, list]]:
+    """(table, [its foreign keys pointing at owned tables]) in walking order, `root` first."""
     metadata = db.metadata
-    names = {"household"}
-    order = [metadata.tables["household"]]
+    names = {root}
+    order = [metadata.tables[root]]
     changed = True
     while changed:
         changed = False
@@ -36,25 +39,24 @@ def _key(table: Table, row: dict):
     return tuple(row[c.name] for c in table.primary_key.columns)
 
 
-def collect(household_id: int) -> dict[str, list[dict]]:
-    """{table name: [row as a dict of column values]} for every row owned by the household."""
-    tables = owned_tables()
+def collect(root_id: int, root: str = "household") -> dict[str, list[dict]]:
+    """{table name: [row as a dict of column values]} for every row owned by the root row
+    (a household by default; `root="dropin_person"` for someone received at a permanence)."""
+    tables = owned_tables(root)
     ids: dict[str, set] = {t.name: set() for t, _ in tables}
-    ids["household"] = {household_id}
+    ids[root] = {root_id}
     rows: dict[str, dict] = {t.name: {} for t, _ in tables}
     changed = True
     while changed:  # a row may hang from a parent found later in the walk: repeat until stable
         changed = False
         for table, links in tables:
-            if not links:
-                cond = table.c.id == household_id
-            else:
-                conds = [fk.parent.in_(ids[fk.column.table.name]) for fk in links
-                         if ids[fk.column.table.name]]
-                if not conds:
-                    continue
-                cond = or_(*conds)
-            for r in db.session.execute(select(table).where(cond)):
+            conds = [fk.parent.in_(ids[fk.column.table.name]) for fk in links
+                     if ids[fk.column.table.name]]
+            if table.name == root:  # the root row, and rows of its table pointing at it
+                conds.append(table.c.id == root_id)
+            if not conds:
+                continue
+            for r in db.session.execute(select(table).where(or_(*conds))):
                 row = dict(r._mapping)
                 key = _key(table, row)
                 if key not in rows[table.name]:

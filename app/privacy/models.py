@@ -50,6 +50,29 @@ class HouseholdArchive(db.Model):
     anonymised_by = relationship("User", foreign_keys=[anonymised_by_id])
 
 
+class DropInArchive(db.Model):
+    """The privacy state of someone received at a permanence: archived (out of the lists and
+    pages), then anonymised. Records merged into theirs follow them."""
+
+    __tablename__ = "dropin_archive"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("dropin_person.id", ondelete="CASCADE"), primary_key=True)
+    last_seen_on: Mapped[date | None]  #: the day of the last arrival when it was archived
+    archived_at: Mapped[datetime | None]  #: UTC
+    archived_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"))  #: None: the retention job
+    anonymised_at: Mapped[datetime | None]  #: UTC; personal data removed for good
+    anonymised_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"))  #: None: the retention job
+    reason: Mapped[str | None] = mapped_column(String(30))  #: key of vocab.ERASURE_REASONS
+    reason_text: Mapped[str | None] = mapped_column(Text)  #: what the person doing it wrote
+    #: What the anonymisation did: rows scrubbed and deleted per table.
+    summary: Mapped[dict | None] = mapped_column(JSON)
+
+    anonymised_by = relationship("User", foreign_keys=[anonymised_by_id])
+
+
 class ArchiveAccess(db.Model):
     """An admin's permission for one person to read one team's archived case files."""
 
@@ -79,7 +102,9 @@ class RetentionRun(db.Model):
     dry_run: Mapped[bool] = mapped_column(default=False)
     archived: Mapped[int] = mapped_column(default=0)  #: case files archived
     anonymised: Mapped[int] = mapped_column(default=0)  #: case files anonymised
-    #: Household ids per action, e.g. {"archived": [3, 9], "anonymised": [1]}.
+    dropin_archived: Mapped[int] = mapped_column(default=0)  #: drop-in people archived
+    dropin_anonymised: Mapped[int] = mapped_column(default=0)  #: drop-in people anonymised
+    #: Ids per action, e.g. {"archived": [3, 9], "anonymised": [1], "dropin_archived": [12]}.
     detail: Mapped[dict | None] = mapped_column(JSON)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 

@@ -69,6 +69,19 @@ def archived_or_404(household_id: int, user) -> Household:
     return household
 
 
+def dropin_manageable_or_404(person_id: int, user):
+    """A person received at a permanence whose data this person may export or anonymise:
+    coordinators of the permanence team (admins with a case role there); archived records need
+    the archive grant too."""
+    from app.permanences.models import DropInPerson
+    from app.privacy import dropin
+
+    person = db.session.get(DropInPerson, person_id)
+    if person is None or not services.may_manage(user, person) or dropin.closed_to(user, person):
+        deny(user, "dropin_person", person_id)
+    return person
+
+
 @dataclass
 class JournalFilter:
     """What the journal is narrowed to."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -36,8 +36,9 @@ class PrivacyError(ValueError):
 
 # ---- who may do what ------------------------------------------------------------------------
 
-def may_manage(user, household: Household) -> bool:
-    """Export or anonymise: coordinators of the owning team, admins holding a case role there."""
+def may_manage(user, household) -> bool:
+    """Export or anonymise a household (or a drop-in person: anything with a `team_id`):
+    coordinators of the owning team, admins holding a case role there."""
     if household.team_id in team_ids(user, LEAD_ROLES):
         return True
     return bool(getattr(user, "is_admin", False)
@@ -63,7 +64,7 @@ def state_of(household_id: int) -> HouseholdArchive | None:
 
 def _plain(value):
     """A JSON-friendly copy of a column value."""
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -445,17 +446,34 @@ def archive(household: Household, closed: date | None, now: datetime, actor=None
 
 @dataclass
 class RunResult:
-    """What a retention pass did or, for a dry run, would do."""
+    """What a retention pass did or, for a dry run, would do: household ids, and drop-in
+    person ids (people received at a permanence)."""
 
     archived: list[int] = field(default_factory=list)
     anonymised: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
+    dropin_archived: list[int] = field(default_factory=list)
+    dropin_anonymised: list[int] = field(default_factory=list)
+    dropin_failed: dict[int, str] = field(default_factory=dict)
     run_id: int | None = None
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        """What the pass did, in French (CLI, admin page)."""
+        verb = "seraient" if self.dry_run else "ont été"
+        text = (f"{len(self.archived)} dossier(s) {verb} archivé(s), {len(self.anonymised)} "
+                f"{verb} anonymisé(s) ; {len(self.dropin_archived)} personne(s) accueillie(s) "
+                f"{verb} archivée(s), {len(self.dropin_anonymised)} {verb} anonymisée(s)")
+        failed = len(self.failed) + len(self.dropin_failed)
+        return text + (f", {failed} en échec" if failed else "")
 
 
 def run_retention(now: datetime, today: date, dry_run: bool = False, actor=None) -> RunResult:
-    """Apply the retention rules to every closed file; report in the audit log and a run row."""
-    result = RunResult()
+    """Apply the retention rules to every closed file and every person received at a
+    permanence; report in the audit log and a run row."""
+    from app.privacy import dropin
+
+    result = RunResult(dry_run=dry_run)
     for item in due(today):
         if dry_run:
             (result.archived if item.action == "archive" else result.anonymised).append(
@@ -475,14 +493,35 @@ def run_retention(now: datetime, today: date, dry_run: bool = False, actor=None)
         except PrivacyError as exc:
             db.session.rollback()
             result.failed[item.household_id] = str(exc)
+    for item in dropin.due(today):
+        done = result.dropin_archived if item.action == "archive" else result.dropin_anonymised
+        if dry_run:
+            done.append(item.person_id)
+            continue
+        try:
+            dropin.apply(item, now, today)
+            done.append(item.person_id)
+        except dropin.DropInPrivacyError as exc:
+            db.session.rollback()
+            result.dropin_failed[item.person_id] = str(exc)
     run = RetentionRun(ran_at=now, today=today, dry_run=dry_run, archived=len(result.archived),
-                       anonymised=len(result.anonymised), by_id=getattr(actor, "id", None),
+                       anonymised=len(result.anonymised),
+                       dropin_archived=len(result.dropin_archived),
+                       dropin_anonymised=len(result.dropin_anonymised),
+                       by_id=getattr(actor, "id", None),
                        detail={"archived": result.archived, "anonymised": result.anonymised,
-                               "failed": {str(k): v for k, v in result.failed.items()}})
+                               "failed": {str(k): v for k, v in result.failed.items()},
+                               "dropin_archived": result.dropin_archived,
+                               "dropin_anonymised": result.dropin_anonymised,
+                               "dropin_failed": {str(k): v
+                                                 for k, v in result.dropin_failed.items()}})
     db.session.add(run)
     record("privacy.retention_run", actor=actor, now=now,
            detail={"dry_run": dry_run, "archived": len(result.archived),
-                   "anonymised": len(result.anonymised), "failed": len(result.failed)})
+                   "anonymised": len(result.anonymised), "failed": len(result.failed),
+                   "dropin_archived": len(result.dropin_archived),
+                   "dropin_anonymised": len(result.dropin_anonymised),
+                   "dropin_failed": len(result.dropin_failed)})
     db.session.commit()
     result.run_id = run.id
     return result

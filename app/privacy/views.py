@@ -146,16 +146,75 @@ def erased(household_id: int):
                   reasons=vocab.ERASURE_REASONS)
 
 
+# ---- people received at a permanence --------------------------------------------------------
+
+@bp.route("/accueil/<int:person_id>", methods=["GET", "POST"])
+@role_required(*CASE_ROLES)
+def dropin(person_id: int):
+    """Personal data of someone received at a permanence: export (PDF or JSON) after
+    confirmation, rectification and erasure explained."""
+    from app.privacy import dropin as dropin_privacy
+
+    person = queries.dropin_manageable_or_404(person_id, current_user)
+    form = forms.ExportForm()
+    if form.validate_on_submit():
+        if not form.confirm.data:
+            form.confirm.errors = ["Cochez la case pour confirmer."]
+        else:
+            data = dropin_privacy.export_data(current_user, person, utcnow(), fmt=form.fmt.data)
+            stem = f"terrain-accueil-{person.number:04d}-{today_paris():%Y-%m-%d}"
+            if form.fmt.data == "json":
+                body = json.dumps(data, ensure_ascii=False, indent=2)
+                return _download(body.encode("utf-8"), "application/json", f"{stem}.json")
+            return _download(document.render_pdf(data, person.label), "application/pdf",
+                             f"{stem}.pdf")
+    status = 422 if request.method == "POST" else 200
+    return render("privacy/dropin.html", status=status, person=person, form=form,
+                  state=dropin_privacy.state_of(person.id))
+
+
+@bp.route("/accueil/<int:person_id>/anonymiser", methods=["GET", "POST"])
+@role_required(*CASE_ROLES)
+def dropin_erase(person_id: int):
+    """Anonymise someone received at a permanence, with the reason recorded; audited."""
+    from app.privacy import dropin as dropin_privacy
+
+    person = queries.dropin_manageable_or_404(person_id, current_user)
+    form = forms.ErasureForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            result = dropin_privacy.anonymise(current_user, person, form.reason.data,
+                                              form.reason_text.data, utcnow(), today_paris(),
+                                              confirmed=bool(form.confirm.data))
+        except dropin_privacy.DropInPrivacyError as exc:
+            field = getattr(form, exc.field, None) if exc.field else None
+            if field is not None:
+                field.errors = [str(exc)]
+            else:
+                error = str(exc)
+        else:
+            flash(f"Fiche n° {person.number:04d} anonymisée : "
+                  f"{sum(result.scrubbed.values())} lignes effacées.", "success")
+            return redirect(url_for("privacy.dropin", person_id=person.id))
+    status = 422 if request.method == "POST" else 200
+    return render("privacy/dropin_erase.html", status=status, person=person, form=form,
+                  error=error, state=dropin_privacy.state_of(person.id))
+
+
 # ---- archives --------------------------------------------------------------------------------
 
 @bp.route("/archives")
 @role_required(*CASE_ROLES)
 def archives():
     """Archived case files of the teams whose archives I may read."""
+    from app.privacy import dropin as dropin_privacy
+
     found = queries.archives(current_user)
+    people = dropin_privacy.archives(current_user)
     record("household.archive_list", actor=current_user)
     db.session.commit()
-    return render("privacy/archives.html", found=found)
+    return render("privacy/archives.html", found=found, people=people)
 
 
 @bp.route("/archives/<int:household_id>")
@@ -221,10 +280,7 @@ def retention_run():
     """Run the retention now (or as a dry run) and show what it did."""
     dry = request.form.get("essai") == "1"
     result = services.run_retention(utcnow(), today_paris(), dry_run=dry, actor=current_user)
-    verb = "seraient" if dry else "ont été"
-    flash(f"{len(result.archived)} dossier(s) {verb} archivé(s), {len(result.anonymised)} "
-          f"{verb} anonymisé(s)" + (f", {len(result.failed)} en échec" if result.failed else "")
-          + ".", "success")
+    flash(result.summary() + ".", "success")
     return redirect(url_for("privacy.retention"))
 
 
@@ -279,6 +335,21 @@ def hidden_case(household) -> bool:
     """For pages of the team's flats and inventories: this occupant's file is archived and the
     current person may not read it, so the page names it "Ménage archivé" (no name, no link)."""
     return current_user.is_authenticated and queries.hidden_case(current_user, household)
+
+
+@bp.app_template_global("hidden_person")
+def hidden_person(person) -> bool:
+    """For a session's queue: this person's record is archived and the current person may not
+    read it, so the queue says "Personne archivée"."""
+    from app.privacy import dropin as dropin_privacy
+
+    return current_user.is_authenticated and dropin_privacy.closed_to(current_user, person)
+
+
+@bp.app_template_global("dropin_privacy")
+def dropin_privacy_link(person) -> bool:
+    """Whether the current person gets the personal-data link on a drop-in person's page."""
+    return current_user.is_authenticated and services.may_manage(current_user, person)
 
 
 @bp.app_template_global("privacy_links")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import delete, func, inspect, null, select, text, update
 from sqlalchemy.exc import DatabaseError
+from werkzeug.exceptions import NotFound
 
 from app import create_app
 from app.audit.models import AuditEvent
@@ -17,7 +18,7 @@ from app.households.models import Household, Note, Person
 from app.housing.models import Payment
 from app.inventories import photos
 from app.inventories.models import InventoryPhoto, Signature
-from app.privacy import backup, graph, services
+from app.privacy import backup, dropin, graph, services
 from app.privacy.models import HouseholdArchive, RetentionRun
 from tests import factories
 
@@ -219,8 +220,9 @@ def test_no_route_can_change_or_delete_audit_rows(app):
     root = Path(app.root_path)
     writers = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
                      if any(w in p.read_text() for w in ("update(AuditEvent", "delete(AuditEvent")))
-    assert writers == ["privacy/services.py"]
-    assert "delete(AuditEvent" not in (root / "privacy" / "services.py").read_text()
+    assert writers == ["privacy/dropin.py", "privacy/services.py"]  # the two anonymisations
+    for name in ("dropin.py", "services.py"):
+        assert "delete(AuditEvent" not in (root / "privacy" / name).read_text()
 
 
 # ---- retention -------------------------------------------------------------------------------
@@ -280,6 +282,35 @@ def test_daily_retention_runs_once_per_day(app):
     assert services.daily_retention(datetime(2026, 11, 23, 6, 0)) is not None
     assert services.daily_retention(datetime(2026, 11, 23, 20, 0)) is None
     assert services.daily_retention(datetime(2026, 11, 24, 6, 0)) is not None
+
+
+def test_the_scheduler_pass_runs_the_retention_once_a_day(app, team_a, worker, monkeypatch):
+    from app.alerts import scheduler
+
+    factories.closed_case(team_a, worker, exit_on=date(2019, 1, 31), with_photo=False)
+    clock = {}
+    monkeypatch.setattr(scheduler, "utcnow", lambda: clock["now"])
+    for now in (datetime(2026, 11, 23, 6, 0), datetime(2026, 11, 23, 6, 5),
+                datetime(2026, 11, 24, 6, 0)):
+        clock["now"] = now
+        scheduler.one_pass(app)
+    runs = db.session.scalars(select(RetentionRun).order_by(RetentionRun.id)).all()
+    assert [(r.today, r.anonymised) for r in runs] == [(date(2026, 11, 23), 1),
+                                                        (date(2026, 11, 24), 0)]
+
+
+def test_cron_mode_of_the_scheduler_runs_the_retention_too(app, runner, team_a, worker,
+                                                          monkeypatch):
+    from app.alerts import scheduler
+
+    factories.closed_case(team_a, worker, exit_on=date(2019, 1, 31), with_photo=False)
+    monkeypatch.setattr(scheduler, "utcnow", lambda: datetime(2026, 11, 23, 6, 0))
+    out = runner.invoke(args=["alerts", "run", "--once"])
+    assert out.exit_code == 0, out.output
+    assert "Conservation : 0 dossier(s) ont été archivé(s), 1 ont été anonymisé(s)" in out.output
+    again = runner.invoke(args=["alerts", "run", "--once"])  # the same day: not again
+    assert "Conservation" not in again.output
+    assert db.session.scalar(select(func.count(RetentionRun.id))) == 1
 
 
 def test_cli_retention_dry_run(app, runner, team_a, worker):
@@ -373,3 +404,175 @@ def test_people_of_an_anonymised_household_have_no_name_left(app, coordinator, c
     services.anonymise(coordinator, case, "fin_conservation", None, NOW, TODAY, True)
     db.session.expire_all()
     assert {p.label for p in db.session.scalars(select(Person))} == {"Personne sans nom"}
+
+
+# ---- people received at a permanence -----------------------------------------------------------
+
+@pytest.fixture
+def permanence(app):
+    return factories.team("permanence", name="Permanence Nord")
+
+
+@pytest.fixture
+def perm_coordinator(permanence):
+    return factories.user((permanence, "coordinator"), email="perm-coord@exemple.test",
+                          display_name="Paule Perm")
+
+
+@pytest.fixture
+def received(permanence, perm_coordinator):
+    return factories.received_person(permanence, perm_coordinator)
+
+
+def test_dropin_walk_covers_every_table_and_the_plan_every_one(app):
+    names = {t.name for t, _ in graph.owned_tables("dropin_person")}
+    assert names == {"dropin_person", "arrival", "intake", "intake_criterion", "orientation",
+                     "aid"}
+    assert dropin.check_plan() == []
+    # The household walk does not wander into the permanence, nor the reverse.
+    assert not names & {t.name for t, _ in graph.owned_tables()}
+
+
+def test_dropin_export_holds_the_person_their_merged_record_and_who_read_them(
+        app, perm_coordinator, received):
+    record("dropin_person.read", actor=perm_coordinator, object_type="dropin_person",
+           object_id=received.id)
+    db.session.commit()
+    data = dropin.export_data(perm_coordinator, received, NOW)
+    tables = data["tables"]
+    assert {p["alias"] for p in tables["dropin_person"]} == {"Amina Secrète", "Mina"}
+    assert len(tables["arrival"]) == 2 and len(tables["dropin_session"]) == 2
+    intake = tables["intake"][0]
+    assert (intake["asylum_stage"], intake["health_coverage"]) == ("dublin", "aucune")
+    assert tables["vulnerability_criterion"][0]["label"] == "Femme enceinte"
+    assert tables["orientation"][0]["detail"].startswith("PASS Lariboisière")
+    assert tables["aid"][0]["note"] == "Pour aller à la PASS"
+    assert any(a["action"] == "dropin_person.read" and a["actor"] == "Paule Perm"
+               for a in data["audit"])
+    json.dumps(data)
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "privacy.export", AuditEvent.object_type == "dropin_person",
+        AuditEvent.object_id == received.id)) == 1
+
+
+def test_dropin_export_pdf_is_french_and_readable(app, perm_coordinator, received):
+    import io
+
+    from pypdf import PdfReader
+
+    from app.privacy import document
+
+    data = dropin.export_data(perm_coordinator, received, NOW, fmt="pdf")
+    with app.test_request_context():
+        pdf = document.render_pdf(data, received.label)
+    content = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for words in ("Données personnelles", "Amina Secrète", "personne accueillie",
+                  "Passages à la permanence", "Couverture santé", "Aucune couverture",
+                  "Procédure Dublin", "arabe", "Femme enceinte", "Dort à la gare",
+                  "Consultations et modifications"):
+        assert words in content, words
+
+
+def test_dropin_anonymise_removes_names_and_texts_keeps_codes_and_the_reason(
+        app, perm_coordinator, received):
+    from app.permanences.models import Aid, Arrival, DropInPerson, Intake, Orientation
+
+    record("dropin_person.read", actor=perm_coordinator, object_type="dropin_person",
+           object_id=received.id, subject="amina", detail={"q": "Amina"})
+    db.session.commit()
+    result = dropin.anonymise(perm_coordinator, received, "demande_personne",
+                              "Demande orale le 2 nov.", NOW, TODAY, confirmed=True)
+    assert result.scrubbed["dropin_person"] == 2  # the merged record too
+    people = db.session.scalars(select(DropInPerson)).all()
+    assert all(p.alias is None and p.first_name is None and p.last_name is None
+               and p.languages == [] and p.search_text == "" for p in people)
+    intake = db.session.scalar(select(Intake))
+    assert intake.assessment is None and intake.information_note is None
+    assert (intake.asylum_stage, intake.health_coverage, len(intake.criteria)) == (
+        "dublin", "aucune", 1)  # the permanence's figures stay
+    orientation = db.session.scalar(select(Orientation))
+    assert orientation.detail is None and orientation.outcome_note is None
+    assert db.session.scalar(select(Aid)).note is None
+    assert db.session.scalar(select(func.count(Arrival.id))) == 2
+    dump = json.dumps(dropin.export_data(perm_coordinator, db.session.get(
+        DropInPerson, received.id), NOW)["tables"], default=str)
+    for word in ("Amina", "Kessoum", "Mina", "gare", "Lariboisière", "Rendez-vous PASS"):
+        assert word not in dump, word
+    state = dropin.state_of(received.id)
+    assert (state.reason, state.reason_text, state.anonymised_by_id) == (
+        "demande_personne", "Demande orale le 2 nov.", perm_coordinator.id)
+    read = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "dropin_person.read"))
+    assert read.subject is None and read.detail is None and read.actor_id == perm_coordinator.id
+    done = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.anonymise"))
+    assert done.object_type == "dropin_person" and done.detail["reason"] == "demande_personne"
+
+
+def test_dropin_anonymise_refusals(app, permanence, perm_coordinator, received):
+    from app.permanences.models import DropInPerson
+
+    volunteer = factories.user((permanence, "worker"))
+    with pytest.raises(dropin.DropInPrivacyError, match="coordination"):
+        dropin.anonymise(volunteer, received, "demande_personne", None, NOW, TODAY, True)
+    with pytest.raises(dropin.DropInPrivacyError) as exc:
+        dropin.anonymise(perm_coordinator, received, "", None, NOW, TODAY, True)
+    assert exc.value.field == "reason"
+    merged = db.session.scalar(select(DropInPerson).where(DropInPerson.alias == "Mina"))
+    with pytest.raises(dropin.DropInPrivacyError, match="fusionnée"):
+        dropin.anonymise(perm_coordinator, merged, "demande_personne", None, NOW, TODAY, True)
+    factories.arrival(factories.dropin_session(permanence, day=TODAY), received)
+    with pytest.raises(dropin.DropInPrivacyError, match="permanence d'aujourd'hui"):
+        dropin.anonymise(perm_coordinator, received, "demande_personne", None, NOW, TODAY, True)
+    assert dropin.state_of(received.id) is None
+
+
+def test_dropin_retention_archives_after_a_year_then_anonymises_and_reports(
+        app, permanence, perm_coordinator, received):
+    from app.permanences import queries as perm_queries
+
+    # Last arrival 3 June 2024; permanence default: 12 months active, then 24 archived.
+    assert dropin.due(date(2025, 6, 2)) == []
+    result = services.run_retention(NOW, date(2025, 6, 3))
+    assert result.dropin_archived == [received.id] and result.archived == []
+    assert perm_queries.search_people(perm_coordinator, "Amina") == []  # out of the search
+    with pytest.raises(NotFound):
+        perm_queries.person_or_404(perm_coordinator, received.id)
+    assert services.run_retention(NOW, date(2025, 6, 4)).dropin_archived == []
+    assert dropin.due(date(2027, 6, 2)) == []
+    result = services.run_retention(NOW, date(2027, 6, 3))
+    assert result.dropin_anonymised == [received.id]
+    state = dropin.state_of(received.id)
+    assert state.reason == "fin_conservation" and state.anonymised_by_id is None
+    runs = db.session.scalars(select(RetentionRun).order_by(RetentionRun.id)).all()
+    assert [(r.dropin_archived, r.dropin_anonymised) for r in runs] == [(1, 0), (0, 0), (0, 1)]
+    assert runs[0].detail["dropin_archived"] == [received.id]
+    assert "1 personne(s) accueillie(s) ont été archivée(s)" in \
+        services.RunResult(dropin_archived=[1]).summary()
+
+
+def test_dropin_policy_and_a_returning_card(app, permanence, perm_coordinator, admin, received):
+    from app.permanences import services as perm_services
+    from app.permanences.services import PermanenceError
+
+    services.set_policy(admin, "permanence", 3, 1, NOW)
+    assert [(d.person_id, d.action) for d in dropin.due(date(2024, 9, 3))] == [
+        (received.id, "archive")]
+    services.run_retention(NOW, date(2024, 9, 3))
+    assert dropin.is_archived(received.id)
+    # The person comes back with their card: the record is active again (retention restarts).
+    session = factories.dropin_session(permanence, day=date(2024, 9, 9))
+    at = session.start_utc
+    arrival = perm_services.record_arrival(perm_coordinator, session, name="",
+                                           number=received.number, language="",
+                                           interpreter_needed=False, reason="juridique",
+                                           urgent=False, now=at)
+    assert arrival.person_id == received.id and dropin.state_of(received.id) is None
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "privacy.unarchive")) == 1
+    # An anonymised card no longer works at the desk.
+    dropin.anonymise(perm_coordinator, received, "opposition", None, NOW, date(2024, 9, 10),
+                     True)
+    later = factories.dropin_session(permanence, day=date(2024, 9, 16))
+    with pytest.raises(PermanenceError, match="plus valable"):
+        perm_services.record_arrival(perm_coordinator, later, name="", number=received.number,
+                                     language="", interpreter_needed=False, reason="juridique",
+                                     urgent=False, now=later.start_utc)

@@ -12,7 +12,7 @@ from app.auth.models import LoginSession
 from app.extensions import db
 from app.households.models import Household
 from app.privacy import queries, services
-from app.privacy.models import ArchiveAccess, HouseholdArchive
+from app.privacy.models import ArchiveAccess, DropInArchive, HouseholdArchive
 from app.timeutil import utcnow
 from tests import factories
 
@@ -142,6 +142,77 @@ def test_running_support_is_refused_with_a_french_message(client, auth, team_a, 
     r = client.post(f"/confidentialite/menages/{h.id}/anonymiser",
                     data={"reason": "demande_personne", "confirm": "y"})
     assert r.status_code == 422 and "accompagnement est en cours" in r.page
+
+
+# ---- people received at a permanence -----------------------------------------------------------
+
+@pytest.fixture
+def permanence(app):
+    return factories.team("permanence", name="Permanence Nord")
+
+
+@pytest.fixture
+def perm_staff(permanence):
+    return (factories.user((permanence, "coordinator"), email="perm-coord@exemple.test"),
+            factories.user((permanence, "worker"), email="perm-worker@exemple.test"))
+
+
+def test_dropin_export_and_erasure_pages(client, auth, permanence, perm_staff):
+    lead, worker = perm_staff
+    person = factories.received_person(permanence, worker)
+    auth.login(worker.email)  # a worker reads the person, but exports nothing
+    assert "Données personnelles (RGPD)" not in client.get(
+        f"/permanences/personnes/{person.id}").page
+    assert client.get(f"/confidentialite/accueil/{person.id}").status_code == 404
+    auth.logout()
+    auth.login(lead.email)
+    page = client.get(f"/permanences/personnes/{person.id}").page
+    assert f"/confidentialite/accueil/{person.id}" in page
+    url = f"/confidentialite/accueil/{person.id}"
+    r = client.post(url, data={"fmt": "json"})
+    assert r.status_code == 422 and "Cochez la case pour confirmer." in r.page
+    r = client.post(url, data={"fmt": "json", "confirm": "y"})
+    assert r.mimetype == "application/json" and r.headers["Cache-Control"] == "private, no-store"
+    assert "terrain-accueil-" in r.headers["Content-Disposition"]
+    data = json.loads(r.data)
+    assert data["dropin_person_id"] == person.id and data["tables"]["intake"]
+    r = client.post(url, data={"fmt": "pdf", "confirm": "y"})
+    assert r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    r = client.post(f"{url}/anonymiser", data={"reason": "autre", "confirm": "y"})
+    assert r.status_code == 422 and "Précisez le motif." in r.page
+    r = client.post(f"{url}/anonymiser", data={"reason": "opposition", "confirm": "y"},
+                    follow_redirects=True)
+    assert "anonymisée" in r.page
+    assert "Amina" not in client.get(f"/permanences/personnes/{person.id}").page
+    state = db.session.get(DropInArchive, person.id)
+    assert state.reason == "opposition" and state.anonymised_by_id == lead.id
+
+
+def test_an_archived_drop_in_person_is_read_only_by_granted_people(client, auth, permanence,
+                                                                  perm_staff, admin):
+    from app.privacy import dropin
+
+    lead, worker = perm_staff
+    person = factories.received_person(permanence, worker)
+    dropin.archive(person, date(2024, 6, 3), utcnow())
+    db.session.commit()
+    arrival = person.arrivals[0]
+    auth.login(worker.email)
+    before = _count("access.denied")
+    assert client.get(f"/permanences/personnes/{person.id}").status_code == 404
+    assert client.get(f"/permanences/arrivees/{arrival.id}/entretien").status_code == 404
+    assert _count("access.denied") == before + 2
+    assert "Amina" not in client.post("/permanences/personnes", data={"q": "Amina"}).page
+    queue = client.get(f"/permanences/seances/{arrival.session_id}/file").page
+    assert "Personne archivée" in queue and "Amina" not in queue
+    auth.logout()
+    auth.login(admin.email)
+    client.post("/confidentialite/conservation/acces",
+                data={"grant": f"{worker.id}:{permanence.id}"})
+    auth.logout()
+    auth.login(worker.email)
+    assert "Amina Secrète" in client.get("/confidentialite/archives").page
+    assert client.get(f"/permanences/personnes/{person.id}").status_code == 200
 
 
 # ---- archives -----------------------------------------------------------------------------------

@@ -295,6 +295,9 @@ MATRIX: dict[str, dict[str, Allow]] = {
         "archives": Allow(CASE),
         # Only people an admin authorised read archives (the world's grant: the coordinator).
         "archive_show": Allow(LEAD),
+        # Someone received at a permanence: the permanence team's coordination.
+        "dropin": Allow(LEAD),
+        "dropin_erase": Allow(LEAD),
         "retention": Allow(ADMIN),
         "retention_run": Allow(ADMIN),
         "grant": Allow(ADMIN),
@@ -490,6 +493,8 @@ def test_get_matrix(matrix_app):
                         failures.append(f"{where}: shows another team's {leaked}")
                     if key[1] != GRANTED and any(s in body for s in sides["a"].archived_secrets):
                         failures.append(f"{where}: shows an archived file without the grant")
+                    if any(s in body for s in sides["a"].sealed_secrets):
+                        failures.append(f"{where}: shows an archived record without the grant")
     assert checked > 500
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures)
 
@@ -640,7 +645,8 @@ def test_archived_files_need_the_archive_grant(matrix_app):
                                     f"{'/'.join(map(str, expected))}")
                 body = response.get_data(as_text=True) if response.mimetype.startswith(
                     "text/") else ""
-                if role != GRANTED and any(s in body for s in side.archived_secrets):
+                if role != GRANTED and any(s in body for s in side.archived_secrets) or any(
+                        s in body for s in side.sealed_secrets):
                     failures.append(f"GET {where}: shows the archived name")
                 if expected == (404,) and rule.endpoint not in ARCHIVED_MISFITS and \
                         db.session.scalar(select(func.count(
@@ -656,6 +662,6 @@ def test_archived_files_need_the_archive_grant(matrix_app):
                     failures.append(f"POST {where}: the database changed")
                     before = after
     assert {"housing.household", "housing.contract", "housing.flat", "inventories.show",
-            "inventories.photo", "inventories.of_flat", "households.show",
-            "visits.plan"} <= tried
+            "inventories.photo", "inventories.of_flat", "households.show", "visits.plan",
+            "permanences.person", "permanences.intake", "permanences.merge"} <= tried
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures)
