@@ -1,9 +1,9 @@
 """Charts drawn on the server as SVG geometry: no JavaScript, no library, light on a phone.
 
 A chart is computed here (positions and sizes in a 360-unit-wide viewBox, which a phone shows
-at about its natural size) and drawn by templates/dashboard/_chart.html. Every chart has a
-title and a description for screen readers, its values written as text next to the bars, and
-the table it was drawn from shown beside it.
+at about its natural size) and drawn by the `chart` macro of templates/dashboard/_macros.html,
+on screen and in the PDF summary. Every chart has a title and a description for screen readers,
+its values written as text next to the bars, and the table it was drawn from shown beside it.
 """
 from __future__ import annotations
 

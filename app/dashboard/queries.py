@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask import g, has_request_context
 from sqlalchemy import (Date, Integer, and_, case, cast, distinct, exists, extract, func, literal,
@@ -23,6 +24,7 @@ from app.auth.scoping import deny, team_ids
 from app.extensions import db
 from app.households.models import Enrolment, Household, Person, Right
 from app.housing import rules as housing_rules
+from app.housing.arrears import arrears as housing_arrears
 from app.housing.models import (AdmissionDecision, Application, ArrearsStep, Contract, Flat,
                                 Payment, Place, Renewal)
 from app.measures.models import Measure
@@ -718,8 +720,6 @@ class Arrears:
 
 def arrears(ids, period: Period) -> Arrears:
     """Payments received and unpaid-rent procedure steps taken in the period."""
-    from decimal import Decimal
-
     received, count = db.session.execute(
         select(func.coalesce(func.sum(Payment.amount), 0), func.count(Payment.id))
         .join(Contract, Contract.id == Payment.contract_id)
@@ -736,17 +736,25 @@ def arrears(ids, period: Period) -> Arrears:
     return Arrears(Decimal(received).quantize(Decimal("0.01")), count, steps, contracts)
 
 
-def arrears_today(ids, today: date):
-    """(contracts in arrears today, total owed) from app.housing.arrears, computed in SQL;
-    None when that module is not there."""
-    try:
-        from app.housing.arrears import arrears as sql_arrears
-    except ImportError:
-        return None
-    from decimal import Decimal
+@dataclass
+class Owed:
+    """Running contracts in arrears on a day, and what they owe in total."""
 
-    found = sql_arrears(_ids(ids), today)
-    return len(found), sum((owed for _, owed in found.values()), Decimal("0.00"))
+    contracts: int = 0
+    owed: Decimal = Decimal("0.00")
+
+
+def _in_arrears(ids, today: date) -> dict[int, tuple[date, Decimal]]:
+    """Contract id -> (in arrears since, owed) for these teams' running contracts, from the
+    set-based ledger query of app.housing.arrears (computed in SQL, once per request)."""
+    return _memo("arrears_today", ids, today, compute=lambda: housing_arrears(_ids(ids), today))
+
+
+def arrears_today(ids, today: date) -> Owed:
+    """Running contracts of these teams whose balance is above one month's share today, and
+    the total they owe."""
+    found = _in_arrears(ids, today)
+    return Owed(len(found), sum((owed for _, owed in found.values()), Decimal("0.00")))
 
 
 @dataclass
@@ -931,13 +939,57 @@ def list_contracts(ids: set[int]) -> list[Contract]:
         selectinload(Contract.renewals))))
 
 
-def list_measures(ids, today: date, phase: str | None = None) -> list[Measure]:
-    """ASLL measures of these teams in one phase on `today` (all running ones without)."""
+def _case_workers(ids):
+    """SQL: ids of the active coordinators and workers of these teams (the caseload's rows)."""
+    return (select(Membership.user_id).join(User, User.id == Membership.user_id)
+            .where(Membership.team_id.in_(_ids(ids)), Membership.role.in_(CASE_ROLES),
+                   User.active.is_(True)))
+
+
+def _assigned(column, ids, worker_id: int | None, unassigned: bool):
+    """SQL condition: `column` is this worker, or (unassigned) nobody of these teams."""
+    if unassigned:
+        return or_(column.is_(None), column.not_in(_case_workers(ids)))
+    if worker_id:
+        return column == worker_id
+    return true()
+
+
+def list_measures(ids, today: date, phase: str | None = None, worker_id: int | None = None,
+                  unassigned: bool = False) -> list[Measure]:
+    """ASLL measures of these teams in one phase on `today` (all running ones without), of
+    one worker or of nobody in these teams (the caseload's "Sans référent·e" row)."""
     p = measure_phase()(today)
-    stmt = select(Measure).where(Measure.team_id.in_(_ids(ids)), p != "terminee")
+    stmt = select(Measure).where(Measure.team_id.in_(_ids(ids)), p != "terminee",
+                                 _assigned(Measure.worker_id, ids, worker_id, unassigned))
     if phase:
         stmt = stmt.where(p == phase)
     return list(db.session.scalars(stmt.order_by(Measure.notified_on).limit(LIST_LIMIT)))
+
+
+def list_households(ids, worker_id: int | None = None,
+                    unassigned: bool = False) -> list[Household]:
+    """Households of these teams whose referent is this worker, or nobody of these teams (the
+    figures of the caseload table)."""
+    stmt = select(Household).where(Household.team_id.in_(_ids(ids)),
+                                   _assigned(Household.referent_id, ids, worker_id, unassigned))
+    return list(db.session.scalars(stmt.order_by(Household.name, Household.id)
+                                   .limit(LIST_LIMIT)))
+
+
+def list_arrears(ids, today: date) -> list[tuple[Contract, date, Decimal]]:
+    """Running contracts in arrears today with since when and what they owe, most owed
+    first."""
+    found = _in_arrears(ids, today)
+    contracts = {c.id: c for c in list_contracts(set(found))}
+    rows = [(contracts[cid], since, owed) for cid, (since, owed) in found.items()]
+    return sorted(rows, key=lambda r: (-r[2], r[1], r[0].id))
+
+
+def worker_name(ids, user_id: int) -> str | None:
+    """The name of a coordinator or worker of these teams (None for anyone else)."""
+    return db.session.scalar(select(User.display_name).where(
+        User.id == user_id, User.id.in_(_case_workers(ids))))
 
 
 def list_orientations(ids, period: Period, kind: str | None = None) -> list:

@@ -80,6 +80,7 @@ class Table:
     note: str = ""
     chart: charts.Chart | None = None
     empty: str = "Aucune donnée sur la période."
+    href: str | None = None  #: the list behind the whole table (its count links there)
 
     @property
     def body(self) -> list[list[Cell]]:
@@ -186,6 +187,16 @@ def _args(scope: q.Scope, **extra) -> dict:
     return out
 
 
+def _teams(scope: q.Scope) -> dict:
+    """The teams counted, named one by one for the housing lists (their `equipe` filter is
+    repeatable and narrows what the person may see there to exactly these teams)."""
+    return {"equipe": sorted(scope.ids)}
+
+
+#: Candidatures still waiting for a study, a decision or an entry.
+OPEN_APPLICATIONS = ["recue", "entretien", "attente", "admis"]
+
+
 def _period_args(period: q.Period) -> dict:
     return {"debut": period.start.isoformat(), "fin": period.end.isoformat()}
 
@@ -198,8 +209,10 @@ def team_table(scope: q.Scope, today: date) -> Table:
                                         "Candidatures en cours"], total=True,
               note="Un ménage suivi par deux équipes compte une fois dans le total.")
     week = q.week_of(today)
-    for r in q.by_team(scope.teams, today):
-        args = {"equipe": r.team.id} if r.team else {}
+    for r in q.by_team(scope.selected, today):
+        # The total row keeps the programme chosen, if any: its lists count the same teams.
+        args = {"equipe": r.team.id} if r.team else _args(scope)
+        teams = {"equipe": [r.team.id]} if r.team else _teams(scope)
         name = Cell(r.team.name, url_for("dashboard.index", equipe=r.team.id)) if r.team \
             else Cell("Total")
         t.rows.append([
@@ -213,8 +226,9 @@ def team_table(scope: q.Scope, today: date) -> Table:
             _n(r.missing_reports, url_for("dashboard.listing", kind="visites",
                                           etat="sans_compte_rendu", **_period_args(week),
                                           **args)),
-            _n(r.vacant_flats, url_for("housing.index", statut="vacant")),
-            _n(r.pending_admissions, url_for("housing.applications")),
+            _n(r.vacant_flats, url_for("housing.index", statut="vacant", **teams)),
+            _n(r.pending_admissions, url_for("housing.applications", statut=OPEN_APPLICATIONS,
+                                             **teams)),
         ])
     return t
 
@@ -223,7 +237,8 @@ def alerts_table(scope: q.Scope, today: date) -> Table:
     """Open alerts per urgency."""
     counts = q.alerts_by_urgency(scope.ids, today)
     t = Table("alertes", "Alertes ouvertes par urgence", ["Urgence", "Alertes"], total=True)
-    href = url_for("alerts.index", vue="equipe", **{"equipe": scope.team.id} if scope.team else {})
+    # The alerts' team view filters by team and by programme (not by urgency).
+    href = url_for("alerts.index", vue="equipe", **_args(scope))
     for code, (_, label) in URGENCIES.items():
         t.rows.append([Cell(label), _n(counts[code], href)])
     t.rows.append([Cell("Total"), _n(sum(counts.values()), href)])
@@ -245,9 +260,13 @@ def caseload_table(scope: q.Scope, today: date) -> Table:
             return url_for("dashboard.listing", kind="visites", intervenant=r.user_id,
                            **state, **_period_args(month), **_args(scope))
 
-        t.rows.append([Cell(r.name), _n(r.households, url_for("households.caseload")),
-                       _n(r.measures, url_for("measures.index")), _n(r.visits, visits()),
-                       _n(r.visits_done, visits(etat="faite"))])
+        who = {"intervenant": r.user_id if r.user_id is not None else "aucun"}
+        t.rows.append([Cell(r.name),
+                       _n(r.households, url_for("dashboard.listing", kind="menages", **who,
+                                                **_args(scope))),
+                       _n(r.measures, url_for("dashboard.listing", kind="mesures", **who,
+                                              **_args(scope))),
+                       _n(r.visits, visits()), _n(r.visits_done, visits(etat="faite"))])
     t.empty = "Personne dans ces équipes."
     return t
 
@@ -260,13 +279,27 @@ def flats_table(scope: q.Scope, today: date) -> Table:
     t = Table("logements", "Logements", ["Logements", "Nombre"],
               note="Jours de vacance : jours où un logement (ou une place d'un lieu collectif) "
                    "géré était vide, du 1er janvier à aujourd'hui.")
+    teams = _teams(scope)
     for code, label in FLAT_STATUSES.items():
         t.rows.append([Cell(label), _n(counts.get(code, 0),
-                                       url_for("housing.index", statut=code))])
-    t.rows.append([Cell(f"Jours de vacance en {today.year}"),
-                   _n(vac.vacant, url_for("housing.vacancy", annee=today.year))])
+                                       url_for("housing.index", statut=code, **teams))])
+    vacancy = url_for("housing.vacancy", annee=today.year, **teams)
+    t.rows.append([Cell(f"Jours de vacance en {today.year}"), _n(vac.vacant, vacancy)])
     t.rows.append([Cell(f"Taux de vacance en {today.year}"),
-                   Cell(vac.rate, url_for("housing.vacancy", annee=today.year), "pct")])
+                   Cell(vac.rate, vacancy if vac.rate is not None else None, "pct")])
+    return t
+
+
+def arrears_today_table(scope: q.Scope, today: date) -> Table:
+    """Running contracts in arrears today and the amount they owe."""
+    owed = q.arrears_today(scope.ids, today)
+    href = url_for("dashboard.listing", kind="impayes", **_args(scope)) if owed.contracts \
+        else None
+    t = Table("impayes", "Impayés en cours", ["Indicateur", "Valeur"],
+              note=f"Contrats en cours dont le solde dû dépasse un mois de loyer (loyer et "
+                   f"charges, APL déduite) au {q.fr_day(today)}.")
+    t.rows = [[Cell("Contrats en impayé"), _n(owed.contracts, href)],
+              [Cell("Montant dû"), Cell(owed.owed, href, "money")]]
     return t
 
 
@@ -276,7 +309,8 @@ def endings_table(scope: q.Scope, today: date) -> Table:
     contracts = {c.id: c for c in q.list_contracts({e.contract_id for e in endings})}
     t = Table("fins_contrat", "Contrats finissant dans les 60 jours",
               ["Ménage", "Logement", "Fin de la période", "Renouvellements restants"],
-              empty="Aucun contrat ne finit dans les 60 jours.")
+              empty="Aucun contrat ne finit dans les 60 jours.",
+              href=url_for("dashboard.listing", kind="fins-de-contrat", **_args(scope)))
     for e in endings:
         c = contracts[e.contract_id]
         left = c.renewals_left
@@ -332,21 +366,24 @@ def admissions_table(scope: q.Scope) -> Table:
     """Candidatures waiting for a study, a decision or an entry."""
     counts = q.admissions_pending(scope.ids)
     t = Table("admissions", "Admissions en attente", ["Étape", "Candidatures"], total=True)
-    href = url_for("housing.applications")
+    teams = _teams(scope)
     for code, n in counts.items():
-        t.rows.append([Cell(APPLICATION_STATUSES[code]), _n(n, href)])
-    t.rows.append([Cell("Total"), _n(sum(counts.values()), href)])
+        t.rows.append([Cell(APPLICATION_STATUSES[code]),
+                       _n(n, url_for("housing.applications", statut=code, **teams))])
+    t.rows.append([Cell("Total"), _n(sum(counts.values()), url_for(
+        "housing.applications", statut=OPEN_APPLICATIONS, **teams))])
     return t
 
 
 def dashboard_tables(scope: q.Scope, today: date) -> list[Table]:
     """Every table of the dashboard, in the order shown."""
     out = []
-    if len(scope.teams) > 1 and scope.team is None:
+    if scope.team is None and len(scope.selected) > 1:
         out.append(team_table(scope, today))
     out += [alerts_table(scope, today), week_visits_table(scope, today),
             caseload_table(scope, today), flats_table(scope, today),
-            endings_table(scope, today), measures_table(scope, today),
+            arrears_today_table(scope, today), endings_table(scope, today),
+            measures_table(scope, today),
             admissions_table(scope), sessions_table(scope, today)]
     return out
 
@@ -529,7 +566,8 @@ def vacancy_table(scope: q.Scope, period: q.Period, today: date) -> Table:
         total.managed += v.managed
         total.vacant += v.vacant
         t.rows.append([Cell(names.get(team_id, "")), _n(v.managed),
-                       _n(v.vacant, url_for("housing.vacancy", annee=period.end.year)),
+                       _n(v.vacant, url_for("housing.vacancy", annee=period.end.year,
+                                            equipe=[team_id])),
                        Cell(v.rate, kind="pct")])
     if t.rows:
         t.rows.append([Cell("Total"), _n(total.managed), _n(total.vacant),
@@ -554,16 +592,22 @@ def occupancy_table(scope: q.Scope, period: q.Period, today: date) -> Table:
 
 
 def arrears_table(scope: q.Scope, period: q.Period, today: date) -> Table:
-    """Rent received and unpaid-rent procedure."""
+    """Rent received and unpaid-rent procedure over the period; arrears owed today."""
     a = q.arrears(scope.ids, period)
+    owed = q.arrears_today(scope.ids, today)
     t = Table("impayes", "Loyers et impayés", ["Indicateur", "Valeur"],
-              note="Étapes de la procédure d'impayé engagées sur la période. Les impayés en "
-                   "cours aujourd'hui sont sur la page Logements › Échéances.")
+              note=f"Paiements et étapes de la procédure d'impayé de la période. Impayés en "
+                   f"cours : contrats en cours dont le solde dû dépasse un mois de loyer au "
+                   f"{q.fr_day(today)}.")
     t.rows.append([Cell("Paiements reçus"), Cell(a.received, kind="money")])
     t.rows.append([Cell("Nombre de paiements"), _n(a.payments)])
     t.rows.append([Cell("Contrats avec une étape d'impayé"), _n(a.contracts)])
     for code, label in ARREARS_STEPS.items():
         t.rows.append([Cell(label), _n(a.steps.get(code, 0))])
+    href = url_for("dashboard.listing", kind="impayes", **_args(scope)) if owed.contracts \
+        else None
+    t.rows.append([Cell(f"Contrats en impayé au {q.fr_day(today)}"), _n(owed.contracts, href)])
+    t.rows.append([Cell(f"Montant dû au {q.fr_day(today)}"), Cell(owed.owed, href, "money")])
     return t
 
 

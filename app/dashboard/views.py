@@ -30,7 +30,10 @@ PAGES = ("tableau", "indicateurs", "commission")
 LISTS = {"suivis": "Ménages accompagnés", "entrees": "Entrées", "sorties": "Sorties",
          "visites": "Visites", "droits": "Droits", "mesures": "Mesures ASLL",
          "orientations": "Orientations en permanence", "fins-de-contrat":
-         "Contrats finissant dans les 60 jours"}
+         "Contrats finissant dans les 60 jours", "impayes": "Contrats en impayé",
+         "menages": "Ménages par référent·e"}
+#: Lists of today's state, not of a period (no dates to choose).
+UNDATED = ("mesures", "fins-de-contrat", "impayes", "menages")
 
 
 @bp.before_request
@@ -196,9 +199,10 @@ def listing(kind: str):
     table = _list_table(kind, scope, period, today, a)
     _audit("dashboard.list", scope, list=kind, start=period.start.isoformat(),
            end=period.end.isoformat())
-    filters = _list_filters(kind, a)
+    filters = _list_filters(kind, a, scope)
     body, status = render("dashboard/list.html", "content", form=form, scope=scope,
                           period=period, table=table, kind=kind, title=LISTS[kind],
+                          dated=kind not in UNDATED,
                           filters=filters, args=_query_args(scope, period), today=today,
                           limit=q.LIST_LIMIT, page="liste",
                           hidden={k: v for k, v in a.items()
@@ -206,8 +210,20 @@ def listing(kind: str):
     return body, _status(form) if status == 200 else status
 
 
-def _list_filters(kind: str, a) -> list[str]:
+def _worker(a) -> tuple[int | None, bool]:
+    """The `intervenant` asked for: a user id, or 'aucun' (nobody of the teams)."""
+    value = a.get("intervenant", "")
+    return (int(value) if value.isdigit() else None), value == "aucun"
+
+
+def _list_filters(kind: str, a, scope) -> list[str]:
     out = []
+    worker, unassigned = _worker(a)
+    if unassigned and kind in ("menages", "mesures"):
+        out.append("Sans référent·e")
+    elif worker:
+        name = q.worker_name(scope.ids, worker) or "personne hors de ces équipes"
+        out.append(f"{'Référent·e' if kind == 'menages' else 'Intervenant·e'} : {name}")
     if a.get("programme") in PROGRAMMES:
         out.append(PROGRAMMES[a["programme"]])
     if a.get("etat") in q.VISIT_STATES:
@@ -264,7 +280,7 @@ def _list_table(kind, scope, period, today, a) -> tables.Table:
         phase = a.get("phase") if a.get("phase") in PHASES else None
         t = tables.Table(kind, "Mesures ASLL", ["Ménage", "Référence", "Financeur",
                                                 "Notifiée le", "Intervenant·e"])
-        for m in q.list_measures(scope.ids, today, phase):
+        for m in q.list_measures(scope.ids, today, phase, *_worker(a)):
             t.rows.append([C(m.household.name, url_for("measures.show", measure_id=m.id)),
                            C(m.reference), C(m.funder_label), C(m.notified_on),
                            C(m.worker.display_name if m.worker else "Non attribuée")])
@@ -276,5 +292,23 @@ def _list_table(kind, scope, period, today, a) -> tables.Table:
             t.rows.append([C(s.day, url_for("permanences.session", session_id=s.id)),
                            C(PARTNER_KINDS.get(o.kind, o.kind)), C(o.detail or ""),
                            C(ORIENTATION_OUTCOMES.get(o.outcome, o.outcome))])
+        return t
+    if kind == "menages":
+        t = tables.Table(kind, LISTS[kind], ["Ménage", "Équipe", "Référent·e"])
+        for h in q.list_households(scope.ids, *_worker(a)):
+            t.rows.append([C(h.name, url_for("households.show", household_id=h.id)),
+                           C(h.team.name),
+                           C(h.referent.display_name if h.referent else "Aucun·e")])
+        return t
+    if kind == "impayes":
+        t = tables.Table(kind, LISTS[kind], ["Ménage", "Logement", "Équipe",
+                                             "En impayé depuis le", "Montant dû"], total=True)
+        rows = q.list_arrears(scope.ids, today)
+        for c, since, owed in rows:
+            t.rows.append([C(c.household.name, url_for("housing.contract", contract_id=c.id)),
+                           C(c.unit_label), C(c.team.name), C(since), C(owed, kind="money")])
+        if rows:
+            t.rows.append([C("Total"), C(""), C(""), C(""),
+                           C(sum(owed for _, _, owed in rows), kind="money")])
         return t
     return tables.endings_table(scope, today)

@@ -130,12 +130,15 @@ class FlatRow:
 
 
 def flats(user, today: date, status: str | None = None,
-          team_id: int | None = None) -> list[FlatRow]:
-    """The flats of the user's teams with their current occupants, by town and address."""
+          teams: Iterable[int] | None = None) -> list[FlatRow]:
+    """The flats of the user's teams (narrowed to `teams` when given) with their current
+    occupants, by town and address."""
+    if teams is not None and not set(teams):
+        return []
     stmt = scope(select(Flat), Flat.team_id, user).options(
         selectinload(Flat.places), selectinload(Flat.contracts).options(*_CONTRACT_LOAD))
-    if team_id:
-        stmt = stmt.where(Flat.team_id == team_id)
+    if teams is not None:  # narrows the scoped query: another team's id matches nothing
+        stmt = stmt.where(Flat.team_id.in_(set(teams)))
     if status:
         stmt = stmt.where(Flat.status == status)
     rows = []
@@ -173,14 +176,25 @@ def household_applications(household: Household) -> list[Application]:
     return list(db.session.scalars(stmt))
 
 
-def applications(user, team_id: int | None = None) -> list[Application]:
-    """Every candidature of the user's teams, newest first."""
+def applications(user, team_id: int | None = None, teams: Iterable[int] | None = None,
+                 statuses: Iterable[str] | None = None) -> list[Application]:
+    """Every candidature of the user's teams, newest first; narrowed to one team, to `teams`
+    or to some statuses (keys of APPLICATION_STATUSES) when given."""
+    if teams is not None and not set(teams):
+        return []
     stmt = scope(select(Application), Application.team_id, user).options(
         selectinload(Application.decisions))
     if team_id:
         stmt = stmt.where(Application.team_id == team_id)
-    return list(db.session.scalars(stmt.order_by(Application.received_on.desc(),
+    if teams is not None:  # narrows the scoped query: another team's id matches nothing
+        stmt = stmt.where(Application.team_id.in_(set(teams)))
+    rows = list(db.session.scalars(stmt.order_by(Application.received_on.desc(),
                                                  Application.id.desc())))
+    if statuses is not None:
+        # The status follows the last decision (a Python rule on the loaded decisions).
+        wanted = set(statuses)
+        rows = [a for a in rows if a.status in wanted]
+    return rows
 
 
 def waiting_list(rows: Iterable[Application]) -> list[Application]:
@@ -387,11 +401,17 @@ def flat_gaps(flat: Flat, today: date) -> list[Gap]:
     return sorted(gaps, key=lambda g: (g.start, g.place or ""))
 
 
-def vacancy(user, year: int, today: date) -> list[VacancyRow]:
-    """Vacancy days per flat and per month of `year` (collective places: place-days)."""
-    stmt = scope(select(Flat), Flat.team_id, user).options(
-        selectinload(Flat.places), selectinload(Flat.contracts)).order_by(Flat.city,
-                                                                          Flat.address)
+def vacancy(user, year: int, today: date,
+            teams: Iterable[int] | None = None) -> list[VacancyRow]:
+    """Vacancy days per flat and per month of `year` (collective places: place-days), for the
+    user's teams narrowed to `teams` when given."""
+    if teams is not None and not set(teams):
+        return []
+    stmt = scope(select(Flat), Flat.team_id, user)
+    if teams is not None:
+        stmt = stmt.where(Flat.team_id.in_(set(teams)))
+    stmt = stmt.options(selectinload(Flat.places), selectinload(Flat.contracts)).order_by(
+        Flat.city, Flat.address)
     rows = []
     for flat in db.session.scalars(stmt):
         gaps = flat_gaps(flat, today)
@@ -405,10 +425,15 @@ def vacancy(user, year: int, today: date) -> list[VacancyRow]:
     return rows
 
 
-def exit_declarations(user, year: int) -> list[Contract]:
-    """Contracts whose exit was declared to the SIAO, planned or made in `year`."""
+def exit_declarations(user, year: int, teams: Iterable[int] | None = None) -> list[Contract]:
+    """Contracts whose exit was declared to the SIAO, planned or made in `year` (of `teams`
+    only, when given)."""
+    if teams is not None and not set(teams):
+        return []
     stmt = scope(select(Contract), Contract.team_id, user).where(
         Contract.siao_declared_on.is_not(None)).order_by(Contract.siao_declared_on.desc())
+    if teams is not None:
+        stmt = stmt.where(Contract.team_id.in_(set(teams)))
     out = []
     for c in db.session.scalars(stmt):
         exit_day = c.ended_on or c.exit_planned_on

@@ -19,7 +19,8 @@ from app.housing.forms import (ApplicationForm, ArrearsStepForm, CancelPaymentFo
                                ContractForm, DecisionForm, EndForm, EntryForm, FlatForm,
                                GlideForm, InterviewForm, PaymentForm, PlaceForm, RenewalForm,
                                RentForm, SiaoExitForm, WithdrawForm)
-from app.housing.models import CONTRACT_KINDS, FLAT_STATUSES, Contract, Place
+from app.housing.models import (APPLICATION_STATUSES, CONTRACT_KINDS, FLAT_STATUSES, Contract,
+                                Place)
 from app.housing.services import HousingError
 from app.housing.text import day_fr
 from app.nav import NavItem, register
@@ -74,6 +75,28 @@ def _posted() -> bool:
     return request.method == "POST"
 
 
+def _team_filter() -> set[int] | None:
+    """The teams asked for in the query string (`equipe`, repeatable), None for all.
+
+    The lists narrow their scoped query to these ids: an id of another team, or junk, gives
+    an empty list, never that team's rows.
+    """
+    values = [v for v in request.args.getlist("equipe") if v]
+    if not values:
+        return None
+    return {int(v) for v in values if v.isdigit()}
+
+
+def _filter_context(wanted: set[int] | None, teams) -> dict:
+    """What a filtered list shows of its filter: the teams' names, and the query-string
+    arguments that keep it on the list's own links."""
+    if wanted is None:
+        return {"filter_teams": None, "filter_args": {}}
+    return {"filter_teams": [t.name for t in sorted(teams, key=lambda t: t.name)
+                             if t.id in wanted],
+            "filter_args": {"equipe": sorted(wanted)}}
+
+
 # -- Flats -----------------------------------------------------------------------------------
 
 
@@ -84,12 +107,15 @@ def index():
     status = request.args.get("statut") or None
     if status not in FLAT_STATUSES:
         status = None
-    rows = queries.flats(current_user, today, status=status)
-    record("flat.list", actor=current_user, detail={"status": status})
+    wanted = _team_filter()
+    rows = queries.flats(current_user, today, status=status, teams=wanted)
+    record("flat.list", actor=current_user,
+           detail={"status": status, "teams": sorted(wanted) if wanted is not None else None})
     db.session.commit()
     teams = queries.my_teams(current_user)
     return render_template("housing/index.html", rows=rows, today=today, status=status,
-                           statuses=FLAT_STATUSES, many_teams=len(teams) > 1)
+                           statuses=FLAT_STATUSES, many_teams=len(teams) > 1,
+                           **_filter_context(wanted, teams))
 
 
 def _flat_form(flat=None):
@@ -608,15 +634,26 @@ def household(household_id: int):
 
 @bp.route("/candidatures/")
 def applications():
-    """The waiting list (oldest listing first), candidatures in progress, and closed ones."""
-    rows = queries.applications(current_user)
-    record("application.list", actor=current_user)
+    """The waiting list (oldest listing first), candidatures in progress, and closed ones;
+    narrowed by team (`equipe`) and status (`statut`, repeatable) when asked."""
+    wanted = _team_filter()
+    statuses = [s for s in request.args.getlist("statut") if s in APPLICATION_STATUSES] or None
+    rows = queries.applications(current_user, teams=wanted, statuses=statuses)
+    record("application.list", actor=current_user,
+           detail={"teams": sorted(wanted) if wanted is not None else None,
+                   "statuses": statuses})
     db.session.commit()
     waiting = queries.waiting_list(rows)
     pending = [a for a in rows if a.status in ("recue", "entretien")]
     closed = [a for a in rows if a.status in ("entree", "refuse", "retiree")]
+    teams = queries.my_teams(current_user)
+    shown = set(statuses or APPLICATION_STATUSES)
     return render_template("housing/applications.html", waiting=waiting, pending=pending,
-                           closed=closed, many_teams=len(queries.my_teams(current_user)) > 1)
+                           closed=closed, many_teams=len(teams) > 1, count=len(rows),
+                           statuses=[APPLICATION_STATUSES[s] for s in statuses or []],
+                           show_waiting=bool(shown & {"admis", "attente"}),
+                           show_pending=bool(shown & {"recue", "entretien"}),
+                           **_filter_context(wanted, teams))
 
 
 @bp.route("/candidatures/nouvelle", methods=["GET", "POST"])
@@ -829,9 +866,11 @@ def vacancy():
     year = request.args.get("annee", type=int) or today.year
     if not 2000 <= year <= today.year + 1:
         year = today.year
-    rows = queries.vacancy(current_user, year, today)
+    wanted = _team_filter()
+    rows = queries.vacancy(current_user, year, today, teams=wanted)
     months = [date(year, m, 1) for m in range(1, 13)]
     totals = [sum(r.months[i] for r in rows) for i in range(12)]
     return render_template("housing/vacancy.html", rows=rows, year=year, today=today,
                            months=months, totals=totals,
-                           declarations=queries.exit_declarations(current_user, year))
+                           declarations=queries.exit_declarations(current_user, year,
+                                                                  teams=wanted))

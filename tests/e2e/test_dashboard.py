@@ -38,11 +38,30 @@ def test_dashboard_on_a_laptop_then_a_phone(new_page, server):
     page.go_back()
     expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
 
+    # The arrears owed today (the demo has a household behind on rent), and the contracts.
+    owed = page.locator("#t-impayes").get_by_role("row", name=re.compile("Contrats en impayé"))
+    n = owed.get_by_role("link").inner_text()
+    assert int(n) >= 1
+    expect(page.locator("#t-impayes")).to_contain_text("€")
+    owed.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Contrats en impayé")
+    expect(page.locator("main table tbody tr")).to_have_count(int(n) + 1)  # and the total
+    assert serious_violations(page) == []
+    page.go_back()
+    expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
+
     # One team only.
     page.get_by_label("Équipe", exact=True).select_option(label="IML Toulouse")
     page.get_by_role("button", name="Afficher").click()
     expect(page.get_by_text("IML Toulouse — au")).to_be_visible()
     expect(page.locator("#t-equipes")).to_have_count(0)
+    # The team's flats of a status: the housing list of that team, as many as the figure.
+    figure = page.locator("#t-logements tbody a").first
+    shown = figure.inner_text()
+    figure.click()
+    expect(page.get_by_role("heading", name="Logements", level=1)).to_contain_text(shown)
+    expect(page.get_by_text("Équipe : IML Toulouse")).to_be_visible()
+    page.go_back()
 
     # Indicators of last year and this year: charts with their tables.
     page.get_by_role("link", name="Indicateurs", exact=True).click()

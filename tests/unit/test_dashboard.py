@@ -299,3 +299,35 @@ def test_exits_declared_to_the_siao(world):
     db.session.commit()
     assert q.siao_declarations(ids, H1_2026) == (1, 30.0)
     assert q.siao_declarations(ids, EMPTY) == (0, None)
+
+
+def test_arrears_owed_today_by_hand(world):
+    ids = ids_of(world)
+    # C2 (H2 in F1) since 10 April, 400 € + 50 € a month, nothing paid: April prorated 21/30
+    # (280 + 35 = 315), then May, June and July at 450: 1 665 €, above one month since 1 May.
+    # H8 in Chambre 1 since 11 June: June 20/30 (266,67 + 33,33 = 300) and July: 750 €,
+    # above one month since 1 July. C1 has ended; team C has no contract.
+    assert q.arrears_today(ids, TODAY) == q.Owed(2, Decimal("2415.00"))
+    rows = [(c.household.name, since, owed) for c, since, owed in q.list_arrears(ids, TODAY)]
+    assert rows == [("H2", date(2026, 5, 1), Decimal("1665.00")),
+                    ("H8", date(2026, 7, 1), Decimal("750.00"))]
+    # On 15 May only C2 has started: 315 + 450.
+    assert q.arrears_today(ids, date(2026, 5, 15)) == q.Owed(1, Decimal("765.00"))
+    assert q.arrears_today({world["b"].id}, TODAY) == q.Owed(0, Decimal("0.00"))
+    assert q.arrears_today(set(), TODAY) == q.Owed(0, Decimal("0.00"))
+
+
+def test_the_caseload_lists_match_its_figures(world):
+    ids, day = ids_of(world), date(2026, 2, 20)
+    wanda = world["worker"].id
+    assert [h.name for h in q.list_households(ids, wanda)] == ["H1", "H2", "H4"]
+    assert [h.name for h in q.list_households(ids, None, True)] == ["H3", "H5", "H7", "H8"]
+    # Running on 20 February: H1's two measures (one ends on 28 February) are Wanda's; H4's
+    # has nobody.
+    assert [m.household_id for m in q.list_measures(ids, day, None, wanda)] == \
+        [world["h1"].id, world["h1"].id]
+    assert len(q.list_measures(ids, day, None, None, True)) == 1
+    # Team C's coordinator refers nobody in these teams.
+    assert q.list_households(ids, world["other"].id) == []
+    assert q.worker_name(ids, wanda) == "Wanda Worker"
+    assert q.worker_name(ids, world["other"].id) is None
