@@ -873,4 +873,5 @@ def vacancy():
     return render_template("housing/vacancy.html", rows=rows, year=year, today=today,
                            months=months, totals=totals,
                            declarations=queries.exit_declarations(current_user, year,
-                                                                  teams=wanted))
+                                                                  teams=wanted),
+                           **_filter_context(wanted, queries.my_teams(current_user)))

@@ -324,6 +324,18 @@ def test_deadlines_and_vacancy_pages(client, auth, worker, setup):
     assert "8 rue des Essais" in page and "Jours de vacance" in page
 
 
+def test_vacancy_filtered_by_team_says_so_and_keeps_it_across_years(client, auth, worker,
+                                                                    setup, team_a):
+    auth.login(worker.email)
+    year = today_paris().year
+    page = client.get(f"/logements/vacance?equipe={team_a.id}").page
+    assert "8 rue des Essais" in page and "Équipe : IML A" in page
+    assert f"/logements/vacance?annee={year - 1}&equipe={team_a.id}" in page
+    other = factories.team("iml", name="IML Ailleurs")
+    page = client.get(f"/logements/vacance?equipe={other.id}").page
+    assert "8 rue des Essais" not in page and "aucune de vos équipes" in page
+
+
 def test_logements_in_the_laptop_bar_and_on_the_plus_page_not_the_phone_bar(client, auth,
                                                                             worker, team_a):
     auth.login(worker.email)
