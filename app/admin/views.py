@@ -24,10 +24,10 @@ def admins_only():
     return None
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 def users():
-    """The list of accounts."""
-    q = request.args.get("q", "")
+    """The list of accounts; a search by name is posted, never put in the URL."""
+    q = request.form.get("q", "") if request.method == "POST" else ""
     return render_template("admin/users.html", users=queries.users(q), q=q)
 
 

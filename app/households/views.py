@@ -39,15 +39,20 @@ def _read(household, section: str):
 
 # ---- list, search, caseload ---------------------------------------------------------------
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 def index():
-    """Households of my teams, mine first; search by name or alias as one types."""
-    q = request.args.get("q", "").strip()[:100]
-    mine = request.args.get("mes") == "1"
-    programme = request.args.get("programme", "")
+    """Households of my teams, mine first; search by name or alias as one types.
+
+    The name typed is posted (CSRF-protected), never put in the URL: a URL ends up in the
+    browser history, the server and proxy logs. Filters and the page without a name are GET.
+    """
+    values = request.form if request.method == "POST" else request.args
+    q = request.form.get("q", "").strip()[:100] if request.method == "POST" else ""
+    mine = values.get("mes") == "1"
+    programme = values.get("programme", "")
     if programme not in PROGRAMMES:
         programme = ""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(values.get("page", 1, type=int), 1)
     # Audit first: a commit after the search would expire the rows read (one query each).
     record("household.list", actor=current_user, detail={"q": bool(q), "page": page})
     db.session.commit()

@@ -568,11 +568,12 @@ def grant_aid(arrival_id: int):
 # -- People (staff) ---------------------------------------------------------------------------
 
 
-@bp.route("/personnes")
+@bp.route("/personnes", methods=["GET", "POST"])
 def people():
-    """Find someone received at the permanence (alias, name, card number)."""
+    """Find someone received at the permanence (alias, name, card number); the name is posted,
+    never put in the URL (history, server logs)."""
     _staff_only()
-    q = (request.args.get("q") or "").strip()
+    q = (request.form.get("q") or "").strip() if request.method == "POST" else ""
     rows = queries.search_people(current_user, q) if q else []
     if q:
         record("dropin_person.search", actor=current_user, detail={"results": len(rows)})
@@ -613,7 +614,9 @@ def merge(person_id: int):
                 flash(f"Fiches fusionnées : tout est maintenant sur {keep.label} "
                       f"({keep.card}).", "success")
                 return redirect(url_for("permanences.person", person_id=keep.id), 303)
-    q = (request.args.get("q") or "").strip()
+    # The search for the record to keep is posted (no name in the URL); choosing it is a GET
+    # with its id, merging a POST with that id.
+    q = (request.form.get("q") or "").strip() if keep is None else ""
     rows = [r for r in queries.search_people(current_user, q) if r.id != p.id] if q else []
     return render("permanences/merge.html", status=422 if error else 200, p=p, keep=keep,
                   q=q, rows=rows, error=error, form=forms.SlotForm(),

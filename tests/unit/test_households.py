@@ -1,4 +1,5 @@
 """Case files: creation, scoping, audit, search, conflicts, confidentiality, project, rights."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -147,7 +148,7 @@ def test_other_team_household_not_listed_nor_found(client, auth, worker, team_a,
     factories.household(team_b, name="Famille Cachée")
     auth.login(worker.email)
     assert "Famille Cachée" not in client.get("/menages/").page
-    assert "Famille Cachée" not in client.get("/menages/?q=cachee").page
+    assert "Famille Cachée" not in client.post("/menages/", data={"q": "cachee"}).page
 
 
 def test_child_of_another_household_is_404(client, auth, worker, team_a, team_b, family):
@@ -230,8 +231,8 @@ def test_search_view_accent_and_typo(client, auth, worker, team_a):
     factories.household(team_a, name="Famille Benkirane")
     factories.household(team_a, name="Pépito")
     auth.login(worker.email)
-    assert "Famille Benkirane" in client.get("/menages/?q=benkrane").page
-    page = client.get("/menages/?q=pepit").page
+    assert "Famille Benkirane" in client.post("/menages/", data={"q": "benkrane"}).page
+    page = client.post("/menages/", data={"q": "pepit"}).page
     assert "Pépito" in page and "Benkirane" not in page
 
 
@@ -245,7 +246,7 @@ def test_search_finds_people_names_and_aliases(app, worker, team_a):
 
 def test_search_htmx_returns_results_fragment(client, auth, worker, family):
     auth.login(worker.email)
-    response = client.get("/menages/?q=nen", headers={"HX-Request": "true"})
+    response = client.post("/menages/", data={"q": "nen"}, headers={"HX-Request": "true"})
     assert "<html" not in response.page
     assert "Famille Nénette" in response.page
     assert "HX-Request" in response.headers["Vary"]
@@ -262,6 +263,23 @@ def test_list_paginated_mine_first(app, client, auth, worker, team_a):
     assert "Page 1 sur 2" in first
     assert "Mes ménages" in first
     assert "Aaa" not in client.get("/menages/?mes=1").page
+
+
+def test_a_search_keeps_the_name_out_of_every_url(app, client, auth, worker, team_a):
+    """The name is posted; its pages are posted too; a name in the query string is ignored."""
+    app.config["PAGE_SIZE"] = 1
+    factories.household(team_a, name="Famille Vasseur")
+    factories.household(team_a, name="Vasseur-Diallo")
+    factories.household(team_a, name="Famille Autre")
+    auth.login(worker.email)
+    first = client.post("/menages/", data={"q": "vasseur"}).page
+    assert "Page 1 sur 2" in first and "Famille Autre" not in first
+    urls = re.findall(r'(?:href|action|hx-get|hx-post)="([^"]*)"', first)
+    assert urls and not [u for u in urls if "vasseur" in u.lower()]
+    assert 'name="q" value="vasseur"' in first  # the next page is a form posting the name
+    second = client.post("/menages/", data={"q": "vasseur", "page": "2"}).page
+    assert "Page 2 sur 2" in second
+    assert "Famille Autre" in client.get("/menages/?q=vasseur&page=1").page  # q ignored
 
 
 # ---- concurrent edits ---------------------------------------------------------------------

@@ -271,7 +271,7 @@ def test_staff_merge_pages(client, auth, perm, staff, session_):
     alias = factories.dropin_person(perm, "Doudou")
     factories.arrival(session_, alias)
     auth.login(staff.email)
-    found = client.get(f"/permanences/personnes/{alias.id}/fusion?q=abdou").page
+    found = client.post(f"/permanences/personnes/{alias.id}/fusion", data={"q": "abdou"}).page
     assert f"garder={known.id}" in found
     confirm = client.get(f"/permanences/personnes/{alias.id}/fusion?garder={known.id}").page
     assert "passent sur la fiche n°\u00a00001" in confirm

@@ -1,8 +1,11 @@
 """Privacy pages: the case file's journal, export and erasure, archives, retention, devices."""
 from __future__ import annotations
 
+import ast
 import json
+import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -202,7 +205,8 @@ def test_an_archived_drop_in_person_is_read_only_by_granted_people(client, auth,
     assert client.get(f"/permanences/personnes/{person.id}").status_code == 404
     assert client.get(f"/permanences/arrivees/{arrival.id}/entretien").status_code == 404
     assert _count("access.denied") == before + 2
-    assert "Amina" not in client.post("/permanences/personnes", data={"q": "Amina"}).page
+    found = client.post("/permanences/personnes", data={"q": "amina"}).page
+    assert "Personne ne correspond" in found and "Amina Secrète" not in found
     queue = client.get(f"/permanences/seances/{arrival.session_id}/file").page
     assert "Personne archivée" in queue and "Amina" not in queue
     auth.logout()
@@ -318,15 +322,96 @@ def test_admin_revokes_one_device_and_its_next_request_is_told_to_wipe(app, clie
     assert "X-Terrain-Wipe" not in r.headers
 
 
+ROOT = Path(__file__).resolve().parents[2]
+#: Query-string keys that links (url_for) and GET forms may carry: ids, codes, dates, pages.
+QUERY_KEYS = {
+    "annee", "au", "debut", "destination", "dispositif", "droit", "du", "equipe", "etat", "fin",
+    "garder", "immeuble", "intervenant", "lieu", "menage", "mes", "mini", "next", "page", "par",
+    "partenaire", "personne", "phase", "place", "programme", "quoi", "statut", "type", "v",
+    "voir", "vue", "action",
+}
+#: GET forms with a free-text field, and why what is typed there is not a person's name.
+FREE_TEXT_GET = {
+    "permanences/partners.html": "the directory of partner structures, not of people",
+    "logbook/team.html": "the team logbook's text search (app/logbook, not yet moved to POST)",
+}
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+FIELD = re.compile(r"<(input|textarea|select)\b([^>]*)>", re.I)
+URL_FOR = re.compile(r"url_for\(\s*['\"]([\w.]+)['\"]((?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\)")
+KEYWORD = re.compile(r"(?<![=!<>])\b(\w+)\s*=(?!=)")
+
+
+def _attr(attrs: str, name: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', attrs)
+    return found.group(1) if found else None
+
+
+def _get_forms():
+    """(template, form attributes, [(tag, name, type)]) of every form that is not posted."""
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        for attrs, body in FORM.findall(path.read_text(encoding="utf-8")):
+            if (_attr(attrs, "method") or "get").lower() == "post" or "hx-post" in attrs:
+                continue
+            fields = [(tag.lower(), _attr(a, "name"), (_attr(a, "type") or "text").lower())
+                      for tag, a in FIELD.findall(body)]
+            yield path.relative_to(ROOT / "templates").as_posix(), attrs, fields
+
+
+def _free_text(tag: str, kind: str) -> bool:
+    return tag == "textarea" or (tag == "input" and kind in ("text", "search"))
+
+
+def test_search_forms_post_the_name():
+    """No form that searches by name sends it in the URL: a form with a free-text field (and
+    any field named q) is posted, except the documented directory searches; none pushes what
+    was typed into the history."""
+    offenders = []
+    for template, attrs, fields in _get_forms():
+        if template in FREE_TEXT_GET:
+            continue
+        typed = [name for tag, name, kind in fields if _free_text(tag, kind) or name == "q"]
+        if typed:
+            offenders.append(f"{template}: GET form with {typed}")
+    assert not offenders, "\n".join(offenders)
+    for path in (ROOT / "templates").rglob("*.html"):
+        if path.relative_to(ROOT / "templates").as_posix() in FREE_TEXT_GET:
+            continue
+        for attrs, body in FORM.findall(path.read_text(encoding="utf-8")):
+            if 'name="q"' in body or 'type="search"' in body:
+                assert "hx-push-url" not in attrs, path
+
+
 def test_urls_carry_ids_and_codes_never_names(app):
-    """Every path parameter is an integer id, or one of these codes and random keys; a new
-    text parameter must be looked at (could a name or an e-mail end up in a URL?)."""
+    """Every path parameter is an integer id, or one of these codes and random keys; every
+    query-string key a link (url_for, in templates and code) or a GET form can produce is an
+    id, a code or a date of QUERY_KEYS. A new text parameter must be looked at (could a name or
+    an e-mail end up in a URL, a history, a server log?)."""
     codes = {"filename", "token", "key", "month", "funder", "ext", "page", "fmt", "kind",
              "handle"}
+    arguments: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
+        arguments.setdefault(rule.endpoint, set()).update(rule.arguments)
         for name, converter in rule._converters.items():
             if type(converter).__name__ != "IntegerConverter":
                 assert name in codes, (rule.rule, name)
+    query = set()
+    for path in (ROOT / "templates").rglob("*.html"):
+        for endpoint, rest in URL_FOR.findall(path.read_text(encoding="utf-8")):
+            query |= {(k, path.name) for k in KEYWORD.findall(rest)
+                      if k not in arguments.get(endpoint, set()) and not k.startswith("_")}
+    for path in (ROOT / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(
+                    node.func, "attr", None)) == "url_for" and node.args and isinstance(
+                    node.args[0], ast.Constant):
+                query |= {(k.arg, path.name) for k in node.keywords
+                          if k.arg and k.arg not in arguments.get(node.args[0].value, set())
+                          and not k.arg.startswith("_")}
+    for template, _, fields in _get_forms():
+        query |= {(name, template) for _, name, _ in fields
+                  if name and "{" not in name and template not in FREE_TEXT_GET}
+    unknown = sorted(f"{k} ({where})" for k, where in query if k not in QUERY_KEYS)
+    assert not unknown, f"query-string keys to look at: {unknown}"
 
 
 @pytest.mark.parametrize("reason,wipes", [("revoked", True), ("deactivated", True),

@@ -97,7 +97,8 @@ def test_nul_characters_are_refused_before_anything(client, auth, worker):
     assert client.post("/connexion", data={"email": "a\x00@exemple.test",
                                            "password": "x"}).status_code == 400
     auth.login(worker.email)
-    assert client.get("/menages/?q=ab\x00c").status_code == 400
+    assert client.get("/menages/?programme=ab\x00c").status_code == 400
+    assert client.post("/menages/", data={"q": "ab\x00c"}).status_code == 400
     assert client.post("/menages/nouveau", data={"first_name": "ok",
                                                  "last_name": ["ok", "\x00"]}).status_code == 400
 
