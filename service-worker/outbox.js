@@ -75,7 +75,10 @@ const Outbox = (function () {
   }
 
   function replay() {
-    if (!running) running = run().finally(function () { running = null; });
+    if (!running) {
+      const current = run().finally(function () { if (running === current) running = null; });
+      running = current;
+    }
     return running;
   }
 
@@ -161,7 +164,19 @@ const Outbox = (function () {
     };
   }
 
-  async function dropUser(user) {
+  // Sign-out. A replay in flight holds the entry it is sending and puts it back when that
+  // fails, so the drop waits for it; and the drop takes the replay's place meanwhile, so a
+  // replay asked for during the drop (a page's retry timer) waits instead of taking an entry.
+  function dropUser(user) {
+    const current = (running || Promise.resolve()).catch(function () { /* its own */ })
+      .then(function () { return removeUser(user); })
+      .then(function () { const none = new Map(); none.reason = "session"; return none; })
+      .finally(function () { if (running === current) running = null; });
+    running = current;
+    return current;
+  }
+
+  async function removeUser(user) {
     const keep = [];
     let entry;
     while ((entry = await queue.shiftRequest())) {
@@ -175,5 +190,13 @@ const Outbox = (function () {
     while (await queue.shiftRequest()) { /* dropped */ }
   }
 
-  return { submit: submit, replay: replay, count: count, dropUser: dropUser, dropAll: dropAll };
+  // What waits, once a replay in flight is over (it holds the entry it is sending: counted
+  // during the send, a waiting report would look gone, and sign-out would not warn).
+  async function settledCount(user) {
+    if (running) await running.catch(function () { /* reported by the replay */ });
+    return count(user);
+  }
+
+  return { submit: submit, replay: replay, count: settledCount, dropUser: dropUser,
+           dropAll: dropAll };
 })();

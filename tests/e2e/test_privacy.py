@@ -12,7 +12,8 @@ from app.auth.models import User
 from app.extensions import db
 from app.households.models import Household
 from tests.e2e.conftest import LAPTOP, screenshot, serious_violations, sign_in, wait_until
-from tests.e2e.test_offline import reports_for, todays_visit, wait_for_worker, wait_until_cached
+from tests.e2e.test_offline import (replay, reports_for, todays_visit, wait_for_worker,
+                                    wait_until_cached)
 
 pytestmark = pytest.mark.e2e
 
@@ -63,13 +64,33 @@ def _keep_case_data(page, server, visit_id):
 
 def test_signed_out_phone_keeps_no_case_data(page, server):
     visit_id, _ = todays_visit(server)
+    before = reports_for(server, visit_id)
     _keep_case_data(page, server, visit_id)
-    page.goto(server.url + "/plus")
-    page.get_by_role("button", name="Se déconnecter").click()
-    expect(page).to_have_url(re.compile("/connexion"))
-    # The URL changes before the sign-in page's scripts have run.
-    wait_until(page, "() => typeof TerrainDB !== 'undefined'")
-    assert page.evaluate(LEFTOVERS) == EMPTY
+    # A report written with no network waits in the outbox...
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Enregistrer le compte rendu").click()
+    expect(page.get_by_text("Enregistré sur le téléphone, envoi dès que le réseau revient.")
+           ).to_be_visible()
+    # ...and still waits once online: the test server fails every report it is sent.
+    server.app.config.update(TERRAIN_TEST_SWITCHES=True, TEST_FAIL_EVERY_NTH_REPORT=1)
+    try:
+        page.context.set_offline(False)
+        assert replay(page) == 1  # tried, refused by the server: still waiting
+        page.goto(server.url + "/plus")
+        expect(page.locator("[data-outbox-badge]")).to_have_text(
+            "1 compte rendu en attente d'envoi")
+        # The page retries every few seconds meanwhile; signing out asks first, then drops it.
+        asked = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+        page.get_by_role("button", name="Se déconnecter").click()
+        expect(page).to_have_url(re.compile("/connexion"))
+        # The URL changes before the sign-in page's scripts have run.
+        wait_until(page, "() => typeof TerrainDB !== 'undefined'")
+        assert page.evaluate(LEFTOVERS) == EMPTY  # pages, drafts, the queued report: gone
+        assert asked and "pas encore envoyé" in asked[0]
+    finally:
+        server.app.config.update(TERRAIN_TEST_SWITCHES=False, TEST_FAIL_EVERY_NTH_REPORT=None)
+    assert reports_for(server, visit_id) == before  # dropped, never sent
 
 
 def test_revoked_phone_wipes_pages_drafts_and_queued_reports(new_page, server):
@@ -148,8 +169,11 @@ def test_export_and_erasure_of_a_closed_file_on_a_phone(page, server):
     expect(page.get_by_text("Demande d'effacement de la personne")).to_be_visible()
     assert serious_violations(page) == []
     screenshot(page, "privacy-erased-phone")
-    page.goto(server.url + "/menages/?q=Vasseur")
+    page.goto(server.url + "/menages/")
+    page.get_by_label("Chercher un nom ou un alias").press_sequentially("Vasseur", delay=40)
+    expect(page.locator("#results-count")).to_contain_text("pour « Vasseur »")
     expect(page.get_by_role("link", name=re.compile("Vasseur"))).to_have_count(0)
+    expect(page).to_have_url(server.url + "/menages/")  # the name stays out of the URL
     with server.app.app_context():
         assert db.session.get(Household, household_id).name.startswith("Ménage anonymisé")
 
