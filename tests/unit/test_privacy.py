@@ -340,6 +340,7 @@ def _dump(app_) -> tuple[dict, dict]:
 
 def test_backup_and_restore_round_trip_loses_nothing(app, runner, team_a, worker, tmp_path,
                                                      empty_database_url):
+    """`flask backup` then `flask restore` into an empty instance: every row, every file."""
     factories.closed_case(team_a, worker)
     record("household.read", actor=worker, object_type="household", object_id=1)
     db.session.commit()
@@ -357,14 +358,19 @@ def test_backup_and_restore_round_trip_loses_nothing(app, runner, team_a, worker
     fresh = tmp_path / "neuve"
     restored = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url,
                            "INSTANCE_PATH": str(fresh), "ALERTS_SCHEDULER_IN_PROCESS": False})
-    # (The CLI runner would reuse the test's app context: call the command's function.)
+    # `flask restore` itself, run by the new instance (its app context first: a command reuses
+    # the context it finds, and the test's is the old instance's).
     with restored.app_context():
-        result = backup.restore(archive)
-        assert result.files == 2
+        out = restored.test_cli_runner().invoke(args=["restore", str(archive)])
+        assert out.exit_code == 0, out.output
+        assert "Restauration terminée" in out.output and "2 fichiers" in out.output
+        db.session.remove()
     after_tables, after_files = _dump(restored)
     assert after_tables == before_tables
     assert after_files == before_files
     with restored.app_context():  # a second restore is refused: the instance is not empty
+        again = restored.test_cli_runner().invoke(args=["restore", str(archive)])
+        assert again.exit_code == 1 and "pas vide" in again.output
         with pytest.raises(backup.BackupError, match="pas vide"):
             backup.restore(archive)
         # The audit guard came back with the schema.
