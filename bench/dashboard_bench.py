@@ -160,7 +160,9 @@ def main() -> None:
     client = app.test_client()
     client.post("/connexion", data={"email": "lead@bench.test", "password": PASSWORD})
     year = f"debut={(TODAY - timedelta(days=364)).isoformat()}&fin={TODAY.isoformat()}"
-    pages = [("dashboard (10 teams, every figure)", "/tableau-de-bord/"),
+    pages = [("dashboard (10 teams, every figure but arrears)", "/tableau-de-bord/"),
+             ("its arrears card, loaded once the dashboard is shown (every running contract's "
+              "ledger)", "/tableau-de-bord/impayes-en-cours"),
              ("a year of indicators (every table and chart)", f"/tableau-de-bord/indicateurs?{year}"),
              ("one team's dashboard", "/tableau-de-bord/?equipe=1"),
              ("a year of indicators, XLSX of every table",

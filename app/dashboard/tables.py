@@ -81,6 +81,8 @@ class Table:
     chart: charts.Chart | None = None
     empty: str = "Aucune donnée sur la période."
     href: str | None = None  #: the list behind the whole table (its count links there)
+    #: Not computed with the page: `href` is where the card comes from once the page is shown.
+    deferred: bool = False
 
     @property
     def body(self) -> list[list[Cell]]:
@@ -290,8 +292,15 @@ def flats_table(scope: q.Scope, today: date) -> Table:
     return t
 
 
-def arrears_today_table(scope: q.Scope, today: date) -> Table:
-    """Running contracts in arrears today and the amount they owe."""
+def arrears_today_table(scope: q.Scope, today: date, deferred: bool = False) -> Table:
+    """Running contracts in arrears today and the amount they owe.
+
+    `deferred`: only the card's place and address. The ledger of every running contract is
+    the dearest figure there is (about as long as the rest of the dashboard together), so the
+    page shows without it and the card follows (`dashboard.owed`)."""
+    if deferred:
+        return Table("impayes", "Impayés en cours", ["Indicateur", "Valeur"], deferred=True,
+                     href=url_for("dashboard.owed", **_args(scope)))
     owed = q.arrears_today(scope.ids, today)
     href = url_for("dashboard.listing", kind="impayes", **_args(scope)) if owed.contracts \
         else None
@@ -375,14 +384,15 @@ def admissions_table(scope: q.Scope) -> Table:
     return t
 
 
-def dashboard_tables(scope: q.Scope, today: date) -> list[Table]:
-    """Every table of the dashboard, in the order shown."""
+def dashboard_tables(scope: q.Scope, today: date, defer_owed: bool = False) -> list[Table]:
+    """Every table of the dashboard, in the order shown (the arrears card only as a place
+    to fill when `defer_owed`)."""
     out = []
     if scope.team is None and len(scope.selected) > 1:
         out.append(team_table(scope, today))
     out += [alerts_table(scope, today), week_visits_table(scope, today),
             caseload_table(scope, today), flats_table(scope, today),
-            arrears_today_table(scope, today), endings_table(scope, today),
+            arrears_today_table(scope, today, defer_owed), endings_table(scope, today),
             measures_table(scope, today),
             admissions_table(scope), sessions_table(scope, today)]
     return out
@@ -592,22 +602,19 @@ def occupancy_table(scope: q.Scope, period: q.Period, today: date) -> Table:
 
 
 def arrears_table(scope: q.Scope, period: q.Period, today: date) -> Table:
-    """Rent received and unpaid-rent procedure over the period; arrears owed today."""
+    """Rent received and unpaid-rent procedure over the period.
+
+    What is owed today is on the dashboard (`arrears_today_table`): the ledger of every
+    running contract is the dearest query there is, and a period's table does not need it."""
     a = q.arrears(scope.ids, period)
-    owed = q.arrears_today(scope.ids, today)
     t = Table("impayes", "Loyers et impayés", ["Indicateur", "Valeur"],
-              note=f"Paiements et étapes de la procédure d'impayé de la période. Impayés en "
-                   f"cours : contrats en cours dont le solde dû dépasse un mois de loyer au "
-                   f"{q.fr_day(today)}.")
+              note="Paiements et étapes de la procédure d'impayé de la période. Les impayés "
+                   "en cours (contrats et montant dû aujourd'hui) sont sur le tableau de bord.")
     t.rows.append([Cell("Paiements reçus"), Cell(a.received, kind="money")])
     t.rows.append([Cell("Nombre de paiements"), _n(a.payments)])
     t.rows.append([Cell("Contrats avec une étape d'impayé"), _n(a.contracts)])
     for code, label in ARREARS_STEPS.items():
         t.rows.append([Cell(label), _n(a.steps.get(code, 0))])
-    href = url_for("dashboard.listing", kind="impayes", **_args(scope)) if owed.contracts \
-        else None
-    t.rows.append([Cell(f"Contrats en impayé au {q.fr_day(today)}"), _n(owed.contracts, href)])
-    t.rows.append([Cell(f"Montant dû au {q.fr_day(today)}"), Cell(owed.owed, href, "money")])
     return t
 
 

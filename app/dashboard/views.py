@@ -86,12 +86,26 @@ def index():
     """The team at a glance: alerts, caseload, flats, leases ending, measures, visits of the
     week, next permanences, admissions; per team and in total for people in several teams."""
     form, scope, _, today = _filters()
-    page_tables = tables.dashboard_tables(scope, today)
+    page_tables = tables.dashboard_tables(scope, today, defer_owed=True)
     _audit("dashboard.view", scope)
     body, status = render("dashboard/index.html", "content", form=form, scope=scope,
                           tables=page_tables, today=today, args=_query_args(scope),
                           page="tableau")
     return body, _status(form) if status == 200 else status
+
+
+@bp.route("/impayes-en-cours")
+def owed():
+    """The dashboard's arrears card (contracts in arrears today, what they owe), which the
+    dashboard loads once it is shown; a page of its own without JavaScript."""
+    form, scope, _, today = _filters()
+    if form.errors:
+        abort(400)
+    table = tables.arrears_today_table(scope, today)
+    _audit("dashboard.view", scope, part="impayes")
+    body, status = render("dashboard/owed.html", "card", scope=scope, t=table, today=today,
+                          args=_query_args(scope), page="tableau")
+    return body, status
 
 
 @bp.route("/indicateurs")

@@ -286,6 +286,7 @@ MATRIX: dict[str, dict[str, Allow]] = {
         "export": Allow(LEAD),
         "summary": Allow(LEAD),
         "listing": Allow(LEAD),
+        "owed": Allow(LEAD),
     },
     "privacy": {
         "household": Allow(LEAD),
