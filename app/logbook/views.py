@@ -12,7 +12,7 @@ from app.auth.scoping import role_required, team_ids
 from app.exports import csv_bytes, download
 from app.extensions import db
 from app.forms import choices
-from app.htmx import render
+from app.htmx import is_htmx, render
 from app.inventories import photos as photo_store
 from app.logbook import pdf, queries, services
 from app.logbook import timeline as _timeline  # noqa: F401  (registers the provider)
@@ -90,36 +90,56 @@ def index():
 
 
 def _filters(team_id: int) -> tuple[FiltersForm, queries.Filters]:
-    form = FiltersForm(request.args)
+    """The filters: period, category and person by GET (ids, codes, dates); the text searched
+    is posted (CSRF-protected) with them, never read from the URL (history, server logs)."""
+    posted = request.method == "POST"
+    form = FiltersForm(request.form if posted else request.args)
     form.personne.choices = choices([("", "Toutes")] + _people_choices(team_id))
     form.validate()
+    if not posted:  # a text in the query string is ignored
+        form.texte.data = None
     category = form.categorie.data if form.categorie.data in CATEGORIES else None
     person = form.personne.data if not form.personne.errors else None
+    text = None if form.texte.errors else form.texte.data
     return form, queries.Filters(start=None if form.du.errors else form.du.data,
                                  end=None if form.au.errors else form.au.data,
-                                 category=category, text=form.texte.data, person_id=person)
+                                 category=category, text=text, person_id=person)
 
 
 def _filter_args(f: queries.Filters) -> dict:
+    """The filters a URL may carry: ids, codes and dates, never the text searched."""
     return {k: v for k, v in {"du": f.start.isoformat() if f.start else None,
                               "au": f.end.isoformat() if f.end else None,
-                              "categorie": f.category, "texte": f.text,
+                              "categorie": f.category,
                               "personne": f.person_id}.items() if v}
 
 
-@bp.route("/<int:team_id>")
+def _audited(f: queries.Filters) -> dict:
+    return {**_filter_args(f), **({"texte": True} if f.text else {})}
+
+
+@bp.route("/<int:team_id>", methods=["GET", "POST"])
 def team(team_id: int):
-    """A team's entries, newest first, with filters (period, category, text, person)."""
+    """A team's entries, newest first, with filters (period, category, text, person).
+
+    The text searched is posted, never put in the URL; the other filters are GET, and an htmx
+    search pushes only them (ids, codes, dates) into the history.
+    """
     team = queries.team_or_404(team_id, current_user)
     form, f = _filters(team.id)
     rows = queries.entries(current_user, team.id, f)
     total = queries.count_entries(current_user, team.id, f)
     record("logbook.read", actor=current_user, object_type="team", object_id=team.id,
-           team_id=team.id, detail={"filters": _filter_args(f)})
+           team_id=team.id, detail={"filters": _audited(f)})
     db.session.commit()
-    return render("logbook/team.html", block="results", team=team, form=form, rows=rows,
-                  total=total, filters=f, args=_filter_args(f), categories=CATEGORIES,
-                  flats=queries.flat_rows(current_user, team.id, today_paris()))
+    args = _filter_args(f)
+    body, status = render("logbook/team.html", block="results", team=team, form=form, rows=rows,
+                          total=total, filters=f, args=args, categories=CATEGORIES,
+                          flats=queries.flat_rows(current_user, team.id, today_paris()))
+    headers = {}
+    if request.method == "POST" and is_htmx():
+        headers["HX-Push-Url"] = url_for("logbook.team", team_id=team.id, **args)
+    return body, status, headers
 
 
 @bp.route("/<int:team_id>/nouvelle", methods=["GET"])
@@ -259,10 +279,11 @@ def photo(key: str):
 # ---- exports ---------------------------------------------------------------------------------
 
 def _export_period(team_id: int) -> queries.Filters:
+    """The exported selection: by GET without a text, posted when a text narrows it."""
     return _filters(team_id)[1]
 
 
-@bp.route("/<int:team_id>/export.csv")
+@bp.route("/<int:team_id>/export.csv", methods=["GET", "POST"])
 def export_csv(team_id: int):
     """The entries of the filtered period as a CSV for French Excel (audited)."""
     team = queries.team_or_404(team_id, current_user)
@@ -271,7 +292,7 @@ def export_csv(team_id: int):
     rows.reverse()  # oldest first, as a report reads
     record("logbook.export", actor=current_user, object_type="team", object_id=team.id,
            team_id=team.id, detail={"format": "csv", "entries": len(rows),
-                                    "filters": _filter_args(f)})
+                                    "filters": _audited(f)})
     db.session.commit()
     from app.formatting import datetime_fr
 
@@ -284,18 +305,19 @@ def export_csv(team_id: int):
     return download(body, pdf.filename(team, f, "csv"), "text/csv; charset=utf-8")
 
 
-@bp.route("/<int:team_id>/export.pdf")
+@bp.route("/<int:team_id>/export.pdf", methods=["GET", "POST"])
 def export_pdf(team_id: int):
     """The period as a French PDF for the experimentation report: entries and flat checks."""
     team = queries.team_or_404(team_id, current_user)
     f = _export_period(team.id)
-    by = "date" if request.args.get("par") == "date" else "categorie"
+    values = request.form if request.method == "POST" else request.args
+    by = "date" if values.get("par") == "date" else "categorie"
     rows = queries.entries(current_user, team.id, f, limit=None)
     rows.reverse()
     checks = queries.checks_between(current_user, team.id, f.start, f.end)
     record("logbook.export", actor=current_user, object_type="team", object_id=team.id,
            team_id=team.id, detail={"format": "pdf", "by": by, "entries": len(rows),
-                                    "checks": len(checks), "filters": _filter_args(f)})
+                                    "checks": len(checks), "filters": _audited(f)})
     db.session.commit()
     data = pdf.report_pdf(team=team, title=logbook_title(team), filters=f, entries=rows,
                           checks=checks, by=by)

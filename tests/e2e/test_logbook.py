@@ -125,6 +125,13 @@ def test_logbook_main_path_on_a_phone(page, server):
     expect(results.locator(".entry .tag")).to_have_text(["Incident"] * results.locator(
         ".entry").count())
     check(page, "logbook-filtered-phone")
+    # A text search is posted: the URL keeps the category, never the text typed.
+    with page.expect_response(lambda r: r.request.method == "POST"
+                              and r.url.endswith(f"/journal/{village}")):
+        page.get_by_label("Chercher dans les entrées").fill("electricite")
+    expect(results.get_by_text(OFFLINE_TEXT[:60])).to_be_visible()
+    expect(page).to_have_url(re.compile(r"categorie=incident"))
+    assert "electricite" not in page.url
     results.get_by_role("link", name=re.compile("Coupure d'électricité")).click()
     photo = page.get_by_role("img", name=re.compile("Photo 1 de l'entrée"))
     expect(photo).to_be_visible()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -203,7 +205,8 @@ def test_filters_and_csv_export_of_a_period(client, auth, village, karim, mimi):
     auth.login(karim.email)
     listing = client.get(f"/journal/{village.id}?du=2026-03-01&au=2026-03-31&categorie=incident")
     assert "Dispute" in listing.page and "Repas partagé" not in listing.page
-    fragment = client.get(f"/journal/{village.id}?texte=repas", headers={"HX-Request": "true"})
+    fragment = client.post(f"/journal/{village.id}", data={"texte": "repas"},
+                           headers={"HX-Request": "true"})
     assert "Repas partagé" in fragment.page and "<html" not in fragment.page
     assert "Repas partagé" not in client.get(f"/journal/{village.id}?personne={mimi.id}").page
     r = client.get(f"/journal/{village.id}/export.csv?du=2026-03-01&au=2026-03-31")
@@ -219,6 +222,39 @@ def test_filters_and_csv_export_of_a_period(client, auth, village, karim, mimi):
                                             "Repas partagé"]
     export = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "logbook.export"))
     assert export.detail["format"] == "csv" and export.detail["entries"] == 2
+
+
+def test_a_text_search_keeps_the_text_out_of_every_url(client, auth, village, karim):
+    """The text is posted (the list and its exports); the filters stay GET; a text in the
+    query string is ignored."""
+    factories.log_entry(village, karim, "Fuite chez Vasseur", category="incident",
+                        occurred_at=datetime(2026, 3, 10, 21, 40))
+    factories.log_entry(village, karim, "Vasseur au repas", occurred_at=datetime(2026, 3, 11, 12))
+    factories.log_entry(village, karim, "Atelier peinture", category="incident",
+                        occurred_at=datetime(2026, 3, 12, 11))
+    auth.login(karim.email)
+    r = client.post(f"/journal/{village.id}", data={"texte": "vasseur", "categorie": "incident"},
+                    headers={"HX-Request": "true"})
+    assert "Fuite chez Vasseur" in r.page
+    assert "Vasseur au repas" not in r.page and "Atelier peinture" not in r.page
+    assert r.headers["HX-Push-Url"] == f"/journal/{village.id}?categorie=incident"
+    page = client.post(f"/journal/{village.id}", data={"texte": "vasseur"}).page  # no JS
+    assert "<html" in page and "Fuite chez Vasseur" in page and "Vasseur au repas" in page
+    assert "Atelier peinture" not in page
+    urls = re.findall(r'(?:href|action|hx-get|hx-post|src)="([^"]*)"', page)
+    assert urls and not [u for u in urls if "vasseur" in u.lower()]
+    assert 'name="texte" value="vasseur"' in page  # the exports post the text
+    export = client.post(f"/journal/{village.id}/export.csv", data={"texte": "vasseur"})
+    assert export.status_code == 200 and "Atelier peinture" not in export.data.decode("utf-8-sig")
+    assert "Fuite chez Vasseur" in export.data.decode("utf-8-sig")
+    ignored = client.get(f"/journal/{village.id}?texte=vasseur").page
+    assert "Atelier peinture" in ignored and 'value="vasseur"' not in ignored
+    assert "Atelier peinture" in client.get(
+        f"/journal/{village.id}/export.csv?texte=vasseur").data.decode("utf-8-sig")
+    filtered = client.get(f"/journal/{village.id}?categorie=incident").page
+    assert "Atelier peinture" in filtered and "Vasseur au repas" not in filtered
+    reads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "logbook.read"))
+    assert not [e for e in reads if "vasseur" in json.dumps(e.detail).lower()]
 
 
 def test_pdf_export_groups_entries_and_lists_the_flat_checks(client, auth, village, karim):

@@ -333,7 +333,6 @@ QUERY_KEYS = {
 #: GET forms with a free-text field, and why what is typed there is not a person's name.
 FREE_TEXT_GET = {
     "permanences/partners.html": "the directory of partner structures, not of people",
-    "logbook/team.html": "the team logbook's text search (app/logbook, not yet moved to POST)",
 }
 FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
 FIELD = re.compile(r"<(input|textarea|select)\b([^>]*)>", re.I)
