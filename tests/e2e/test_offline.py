@@ -167,8 +167,9 @@ def test_twenty_reports_replayed_through_a_flaky_server(page, server):
             if remaining == 0:
                 break
         assert remaining == 0
-    finally:
-        server.app.config.update(TERRAIN_TEST_SWITCHES=False, TEST_FAIL_EVERY_NTH_REPORT=None)
+    finally:  # the live server is shared by the browser tests: leave no switch on
+        server.app.config.update(TERRAIN_TEST_SWITCHES=False, TEST_FAIL_EVERY_NTH_REPORT=None,
+                                 TEST_FAIL_AFTER_SAVE=False)
     with server.app.app_context():
         per_visit = dict(db.session.execute(
             select(VisitReport.visit_id, func.count(VisitReport.id))

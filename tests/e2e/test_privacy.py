@@ -72,7 +72,8 @@ def test_signed_out_phone_keeps_no_case_data(page, server):
     expect(page.get_by_text("Enregistré sur le téléphone, envoi dès que le réseau revient.")
            ).to_be_visible()
     # ...and still waits once online: the test server fails every report it is sent.
-    server.app.config.update(TERRAIN_TEST_SWITCHES=True, TEST_FAIL_EVERY_NTH_REPORT=1)
+    server.app.config.update(TERRAIN_TEST_SWITCHES=True, TEST_FAIL_EVERY_NTH_REPORT=1,
+                             TEST_FAIL_AFTER_SAVE=False)  # refused before anything is saved
     try:
         page.context.set_offline(False)
         assert replay(page) == 1  # tried, refused by the server: still waiting
