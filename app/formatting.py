@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from decimal import Decimal
 
 from babel.dates import format_date, format_datetime
@@ -19,6 +20,13 @@ def date_fr(value: date | datetime | None, style: str = "long") -> str:
         return ""
     if isinstance(value, datetime):
         value = to_paris(value).date()
+    return _day(value, style)
+
+
+@lru_cache(maxsize=8192)
+def _day(value: date, style: str) -> str:
+    # Babel builds the pattern and looks the locale up on every call: a list page formats the
+    # same few days hundreds of times.
     patterns = {"long": "EEEE d MMMM y", "medium": "d MMM y", "short": "dd/MM/y"}
     return format_date(value, patterns.get(style, style), locale=LOCALE)
 
@@ -36,6 +44,11 @@ def money(value: Decimal | float | int | None) -> str:
     """'1 234,50 €' (with the narrow no-break space French uses)."""
     if value is None:
         return ""
+    return _euros(value)
+
+
+@lru_cache(maxsize=8192)
+def _euros(value: Decimal | float | int) -> str:
     return format_currency(value, "EUR", locale=LOCALE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.audit.models import AuditEvent
 from app.auth.models import Invitation, Site, Team, User
@@ -12,7 +13,8 @@ from app.extensions import db
 
 def users(q: str = "") -> list[User]:
     """All accounts, active first, filtered by name or e-mail."""
-    stmt = select(User).order_by(User.active.desc(), User.display_name)
+    stmt = (select(User).options(selectinload(User.memberships))
+            .order_by(User.active.desc(), User.display_name))
     if q:
         like = f"%{q.strip().lower()}%"
         stmt = stmt.where((User.email.like(like)) | (User.display_name.ilike(like)))

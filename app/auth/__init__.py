@@ -16,6 +16,8 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Wire Flask-Login to our users and session rules."""
+    from sqlalchemy.orm import selectinload
+
     from app.auth import sessions
     from app.auth.models import User
 
@@ -27,7 +29,7 @@ def init_app(app: Flask) -> None:
         uid, _, version = ident.partition(".")
         if not uid.isdigit():
             return None
-        user = db.session.get(User, int(uid))
+        user = db.session.get(User, int(uid), options=[selectinload(User.memberships)])
         if user is None or not user.active or str(user.session_version) != version:
             return None
         return user

@@ -56,8 +56,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
+    #: Loaded with the signed-in person (`load_user`) and on access for anyone else: a list
+    #: of visits or households names many people whose rights nobody reads.
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
 
     # Flask-Login: the session holds id and session_version, so bumping the version signs out.
