@@ -62,6 +62,7 @@ def test_dashboard_on_a_laptop_then_a_phone(new_page, server):
     expect(page.get_by_role("heading", name="Logements", level=1)).to_contain_text(shown)
     expect(page.get_by_text("Équipe : IML Toulouse")).to_be_visible()
     page.go_back()
+    expect(page.get_by_role("heading", name="Tableau de bord", level=1)).to_be_visible()
 
     # Indicators of last year and this year: charts with their tables.
     page.get_by_role("link", name="Indicateurs", exact=True).click()

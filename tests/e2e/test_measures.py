@@ -94,6 +94,10 @@ def test_measures_on_a_laptop(new_page, server):
     expect(page.get_by_role("heading", level=1)).to_contain_text("Mesures de Sophie Martin")
     expect(page.get_by_role("link", name="Famille Lambert")).to_be_visible()
     page.go_back()
+    # Back is fetched again (no history cache): wait for it before clicking, or the restore
+    # lands after the click and undoes it.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Mesures ASLL")
+    expect(page.get_by_role("heading", name="Répartition par intervenant·e")).to_be_visible()
     table.get_by_role("link", name="mesures en cours : Sophie Martin").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(
         "Mesures de Sophie Martin en cours")
