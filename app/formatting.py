@@ -56,6 +56,11 @@ def number(value: float | int | None) -> str:
     """'1 234,5'."""
     if value is None:
         return ""
+    return _figure(value)
+
+
+@lru_cache(maxsize=8192)
+def _figure(value: float | int) -> str:
     return format_decimal(value, locale=LOCALE)
 
 

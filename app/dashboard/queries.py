@@ -330,9 +330,11 @@ def _vacancy_grid(ids, period: Period, today: date, by_month: bool) -> tuple[dic
     return _memo("vacancy", ids, period, today, by_month, compute=compute)
 
 
-def vacancy_by_team(ids, period: Period, today: date) -> dict[int, Vacancy]:
-    """Unit-days managed and vacant in `period` (up to today) per team."""
-    grid, _ = _vacancy_grid(ids, period, today, False)
+def vacancy_by_team(ids, period: Period, today: date,
+                    with_months: bool = False) -> dict[int, Vacancy]:
+    """Unit-days managed and vacant in `period` (up to today) per team; `with_months` when
+    the page also shows each month (`vacancy_by_month`): both then read one computation."""
+    grid, _ = _vacancy_grid(ids, period, today, with_months)
     return {t: v for (t, w), v in grid.items() if w == 0}
 
 

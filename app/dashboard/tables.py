@@ -562,7 +562,7 @@ def orientations_table(scope: q.Scope, period: q.Period) -> Table:
 
 def vacancy_table(scope: q.Scope, period: q.Period, today: date) -> Table:
     """Vacancy per team over the period."""
-    per_team = q.vacancy_by_team(scope.ids, period, today)
+    per_team = q.vacancy_by_team(scope.ids, period, today, with_months=True)  # + occupancy
     names = {t.id: t.name for t in scope.selected}
     t = Table("vacance", "Vacance des logements",
               ["Équipe", "Jours-logement gérés", "Jours vacants", "Taux de vacance (%)"],
