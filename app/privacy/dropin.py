@@ -19,7 +19,7 @@ from app.audit.models import AuditEvent
 from app.audit.services import label, record
 from app.auth.models import Team
 from app.extensions import db
-from app.privacy import graph, vocab
+from app.privacy import graph
 from app.privacy.models import DropInArchive
 
 ROOT = "dropin_person"
@@ -164,18 +164,12 @@ def anonymise(actor, person, reason: str, reason_text: str | None, now: datetime
     """Remove every personal datum of one drop-in person (and the records merged into theirs)
     in one transaction, audited. Kept: dates, codes and counts (the permanence's figures).
     `actor` None means the retention job."""
-    from app.privacy.services import may_manage
+    from app.privacy.services import checked_reason, may_manage
 
     if actor is not None and not may_manage(actor, person):
         raise DropInPrivacyError("Seule la coordination de la permanence peut anonymiser "
                                  "cette fiche.")
-    if not confirmed:
-        raise DropInPrivacyError("Cochez la case pour confirmer.", "confirm")
-    if reason not in vocab.ERASURE_REASONS:
-        raise DropInPrivacyError("Choisissez un motif.", "reason")
-    reason_text = (reason_text or "").strip() or None
-    if reason == "autre" and not reason_text:
-        raise DropInPrivacyError("Précisez le motif.", "reason_text")
+    reason_text = checked_reason(reason, reason_text, confirmed, DropInPrivacyError)
     state = state_of(person.id)
     if state is not None and state.anonymised_at is not None:
         raise DropInPrivacyError("Cette fiche est déjà anonymisée.")

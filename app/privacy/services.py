@@ -34,6 +34,20 @@ class PrivacyError(ValueError):
         self.field = field
 
 
+def checked_reason(reason: str, reason_text: str | None, confirmed: bool,
+                   error: type[ValueError] = PrivacyError) -> str | None:
+    """An erasure's free-text reason, once the confirmation and the reason are checked
+    (`error` is raised with the field at fault otherwise)."""
+    if not confirmed:
+        raise error("Cochez la case pour confirmer.", "confirm")
+    if reason not in vocab.ERASURE_REASONS:
+        raise error("Choisissez un motif.", "reason")
+    reason_text = (reason_text or "").strip() or None
+    if reason == "autre" and not reason_text:
+        raise error("Précisez le motif.", "reason_text")
+    return reason_text
+
+
 # ---- who may do what ------------------------------------------------------------------------
 
 def may_manage(user, household) -> bool:
@@ -260,13 +274,7 @@ def anonymise(actor, household: Household, reason: str, reason_text: str | None,
     if actor is not None and not may_manage(actor, household):
         raise PrivacyError("Seule la coordination de l'équipe du ménage peut anonymiser "
                            "ce dossier.")
-    if not confirmed:
-        raise PrivacyError("Cochez la case pour confirmer.", "confirm")
-    if reason not in vocab.ERASURE_REASONS:
-        raise PrivacyError("Choisissez un motif.", "reason")
-    reason_text = (reason_text or "").strip() or None
-    if reason == "autre" and not reason_text:
-        raise PrivacyError("Précisez le motif.", "reason_text")
+    reason_text = checked_reason(reason, reason_text, confirmed)
     state = state_of(household.id)
     if state is not None and state.anonymised_at is not None:
         raise PrivacyError("Ce dossier est déjà anonymisé.")
