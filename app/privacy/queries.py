@@ -52,9 +52,12 @@ def manageable_or_404(household_id: int, user) -> Household:
 
 
 def journal_or_404(household_id: int, user) -> Household:
-    """A household whose access journal this person may read: coordinators of its teams."""
+    """A household whose access journal this person may read: coordinators of its teams
+    (archived ones need the archive grant, like the file itself)."""
     household = _load(household_id, user)
-    if not coordinates(user, household):
+    if not coordinates(user, household) or (
+            _archived(household)
+            and household.team_id not in services.archive_reader_team_ids(user)):
         deny(user, "household", household_id)
     return household
 

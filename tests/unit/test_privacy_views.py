@@ -425,3 +425,23 @@ def test_which_ends_of_a_session_wipe_the_device(app, worker, reason, wipes):
     r = phone.get("/")
     assert r.status_code == 302
     assert (r.headers.get("X-Terrain-Wipe") == "1") is wipes
+
+
+def test_an_archived_files_journal_needs_the_archive_grant(client, auth, team_a, admin,
+                                                           coordinator, case):
+    """The access journal names the file: once archived, its coordinators need the grant."""
+    auth.login(coordinator.email)
+    assert client.get(f"/confidentialite/menages/{case.id}/journal").status_code == 200
+    services.archive(case, date(2024, 6, 30), utcnow())
+    db.session.commit()
+    denied = _count("access.denied", object_id=case.id)
+    assert client.get(f"/confidentialite/menages/{case.id}/journal").status_code == 404
+    assert _count("access.denied", object_id=case.id) == denied + 1
+    auth.logout()
+    auth.login(admin.email)
+    client.post("/confidentialite/conservation/acces",
+                data={"grant": f"{coordinator.id}:{team_a.id}"})
+    auth.logout()
+    auth.login(coordinator.email)
+    r = client.get(f"/confidentialite/menages/{case.id}/journal")
+    assert r.status_code == 200 and "Famille Zerbib" in r.page
