@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import url_for
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from app.alerts.models import URGENCIES, Alert, AlertSetting, PushSubscription
 from app.alerts.rules import RULES
@@ -32,12 +32,22 @@ def _visible(user, today: date, show: str):
 PAGE_SIZE = 50
 
 
+def _not_archived():
+    """SQL: the alert is about no household, or one whose file is not archived (archived files
+    are read in the archives by the people granted them, and their alerts are over)."""
+    from app.privacy.models import HouseholdArchive
+
+    return or_(Alert.household_id.is_(None),
+               ~exists().where(HouseholdArchive.household_id == Alert.household_id,
+                               HouseholdArchive.archived_at.is_not(None)))
+
+
 def _mine(user, today: date, show: str):
     ids = team_ids(user, ALL_ROLES)
     if not ids:
         return None
     return select(Alert).where(Alert.user_id == user.id, Alert.team_id.in_(ids),
-                               _visible(user, today, show))
+                               _visible(user, today, show), _not_archived())
 
 
 def _team(user, today: date, show: str, team_id: int | None, programme: str | None,
@@ -47,7 +57,8 @@ def _team(user, today: date, show: str, team_id: int | None, programme: str | No
         ids &= {team_id}
     if not ids:
         return None
-    stmt = select(Alert).where(Alert.team_id.in_(ids), _visible(user, today, show))
+    stmt = select(Alert).where(Alert.team_id.in_(ids), _visible(user, today, show),
+                               _not_archived())
     if programme:
         stmt = stmt.join(Team, Team.id == Alert.team_id).where(Team.programme == programme)
     if worker_id:

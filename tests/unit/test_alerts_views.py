@@ -277,3 +277,25 @@ def test_a_long_team_list_comes_in_pages_of_fifty(client, auth, worker, coordina
         n for n in range(62) if f"Famille N{n:02d}" in second.page}
     beyond = client.get(f"/alertes/?page=9&vue=equipe&personne={worker.id}")
     assert beyond.status_code == 302 and "page=2" in beyond.headers["Location"]
+
+
+def test_alerts_about_an_archived_file_leave_the_centre(client, auth, worker, coordinator,
+                                                       alerts):
+    """An archived file is read only in the archives: its alerts, which name it, are not
+    listed any more (mine or the team's, whatever the tab)."""
+    from app.privacy import services as privacy
+
+    retard = _alert("Famille Retard")
+    auth.login(worker.email)
+    assert "Famille Retard" in client.get("/alertes/").page
+    from app.households.models import Household
+
+    assert retard.household_id is not None
+    privacy.archive(db.session.get(Household, retard.household_id), None, utcnow())
+    db.session.commit()
+    for path in ("/alertes/", "/alertes/?voir=resolved", "/alertes/?voir=ack"):
+        assert "Famille Retard" not in client.get(path).page
+    assert "Famille Demain" in client.get("/alertes/").page
+    auth.logout()
+    auth.login(coordinator.email)
+    assert "Famille Retard" not in client.get("/alertes/?vue=equipe").page
