@@ -114,6 +114,8 @@ def test_conflict_shown_side_by_side(new_page, server):
         p.goto(server.url + "/menages/")
         p.get_by_role("link", name="Famille Benkirane").click()
         p.get_by_role("region", name="Situation").get_by_role("link", name="Modifier").click()
+        # Both forms open (with the version they saw) before the first one saves.
+        expect(p.get_by_label("Commune")).to_be_visible()
     first.get_by_label("Commune").fill("Muret")
     first.get_by_role("button", name="Enregistrer").click()
     expect(first.get_by_text("Ménage enregistré.")).to_be_visible()
