@@ -34,6 +34,16 @@ def _parse_day(text: str | None) -> date | None:
 
 # ---- a case file's journal -------------------------------------------------------------------
 
+def _refusal_in_place(form, exc) -> str | None:
+    """Put a refused erasure's French message beside its field; the page-level message when
+    it concerns no field (returned)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is None:
+        return str(exc)
+    field.errors = [str(exc)]
+    return None
+
+
 @bp.route("/menages/<int:household_id>/journal")
 @role_required(*CASE_ROLES)
 def journal(household_id: int):
@@ -105,11 +115,7 @@ def erase(household_id: int):
                                         form.reason_text.data, utcnow(), today_paris(),
                                         confirmed=bool(form.confirm.data))
         except services.PrivacyError as exc:
-            field = getattr(form, exc.field, None) if exc.field else None
-            if field is not None:
-                field.errors = [str(exc)]
-            else:
-                error = str(exc)
+            error = _refusal_in_place(form, exc)
         else:
             flash(f"Dossier n° {household.id} anonymisé : "
                   f"{sum(result.scrubbed.values())} lignes effacées, "
@@ -188,11 +194,7 @@ def dropin_erase(person_id: int):
                                               form.reason_text.data, utcnow(), today_paris(),
                                               confirmed=bool(form.confirm.data))
         except dropin_privacy.DropInPrivacyError as exc:
-            field = getattr(form, exc.field, None) if exc.field else None
-            if field is not None:
-                field.errors = [str(exc)]
-            else:
-                error = str(exc)
+            error = _refusal_in_place(form, exc)
         else:
             flash(f"Fiche n° {person.number:04d} anonymisée : "
                   f"{sum(result.scrubbed.values())} lignes effacées.", "success")
