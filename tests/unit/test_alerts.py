@@ -604,3 +604,45 @@ def test_the_embedded_default_runs_the_scheduler_in_the_server_process(app, team
     assert db.session.scalar(select(Alert.rule)) == "visit_tomorrow"
     with served.app_context():
         db.engine.dispose()
+
+
+def test_bulk_insert_writes_what_the_orm_would_and_ignores_conflicts(team_a, worker):
+    """The pass's inserts bypass SQLAlchemy's per-row conversion on SQLite: the values read
+    back are the ones given (dates, instants to the microsecond, booleans, NULLs), a key
+    already there is skipped, and rows leaving a defaulted column out still get its default."""
+    now = datetime(2026, 11, 23, 8, 0, 0, 123456)
+    hh = factories.household(team_a, referent=worker)
+    base = {"rule": "not_seen", "team_id": team_a.id, "object_type": "household",
+            "label": "Ménage — é", "urgency": "soon", "user_id": worker.id, "state": "open",
+            "created_at": now, "updated_at": now + timedelta(microseconds=1)}
+    rows = [dict(base, key=f"k{i}", object_id=i, household_id=hh.id if i % 2 else None,
+                 due_on=date(2026, 11, 1) + timedelta(days=i % 3), stage=f"j{i % 2}")
+            for i in range(7)]
+    services._insert_ignore(Alert, rows)
+    services._insert_ignore(Alert, [dict(rows[0], label="autre")])  # same key: ignored
+    db.session.commit()
+    got = {a.key: a for a in db.session.scalars(select(Alert))}
+    assert len(got) == 7
+    assert got["k0"].label == "Ménage — é"
+    for row in rows:
+        a = got[row["key"]]
+        assert (a.due_on, a.created_at, a.updated_at, a.household_id, a.stage) == (
+            row["due_on"], now, now + timedelta(microseconds=1), row["household_id"],
+            row["stage"])
+    alert = got["k3"]
+    services._insert_ignore(Notification, [
+        {"key": "n1", "user_id": worker.id, "alert_id": alert.id, "rule": "not_seen",
+         "urgent": True, "status": "pending", "deliver_after": now, "attempts": 0,
+         "created_at": now},
+        {"key": "n2", "user_id": worker.id, "alert_id": None, "rule": "not_seen",
+         "urgent": False, "status": "muted", "deliver_after": now, "attempts": 2,
+         "created_at": now}])
+    services._insert_ignore(Notification, [  # "urgent", "attempts" left to their defaults
+        {"key": "n3", "user_id": worker.id, "alert_id": None, "rule": "not_seen",
+         "status": "pending", "deliver_after": now, "created_at": now}])
+    db.session.commit()
+    n = {x.key: x for x in db.session.scalars(select(Notification))}
+    assert (n["n1"].urgent, n["n1"].alert_id, n["n1"].deliver_after) == (True, alert.id, now)
+    assert (n["n2"].urgent, n["n2"].alert_id, n["n2"].attempts, n["n2"].status) == (
+        False, None, 2, "muted")
+    assert (n["n3"].urgent, n["n3"].attempts) == (False, 0)
