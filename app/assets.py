@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 _HASHES: dict[str, str] = {}
+_URLS: dict[tuple[str, str], str] = {}
 
 
 def file_hash(filename: str) -> str:
@@ -22,8 +23,13 @@ def file_hash(filename: str) -> str:
 
 
 def asset(filename: str) -> str:
-    """The versioned URL of a static file."""
-    return url_for("static", filename=filename, v=file_hash(filename))
+    """The versioned URL of a static file (built once per mount point unless debugging:
+    every page's layout asks for a dozen)."""
+    key = (request.script_root if has_request_context() else "", filename)
+    url = _URLS.get(key)
+    if url is None or current_app.debug:
+        url = _URLS[key] = url_for("static", filename=filename, v=file_hash(filename))
+    return url
 
 
 def init_app(app: Flask) -> None:

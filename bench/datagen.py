@@ -4,8 +4,8 @@
 
 Scale follows the households: one flat per 10 households, 10 visits per household over the past
 year (and the next two weeks), one team per 700 households and at least three (IML, ASLL,
-permanence, then Logement d'abord, relogement, village, lieu de vie...), a worker per 200
-households, permanences three mornings a week over a year with shifts, arrivals, intakes and orientations, ASLL measures with
+permanence, then Logement d'abord, relogement, village, lieu de vie...), a worker per 40
+households (CASELOAD), permanences three mornings a week over a year with shifts, arrivals, intakes and orientations, ASLL measures with
 their monthly fiches. Rows go in by bulk inserts through SQLAlchemy Core (no ORM objects, no
 rules run), on SQLite or PostgreSQL. Nothing here calls the clock: `today` is an argument
 (the CLI passes the real today so "Aujourd'hui" has visits).
@@ -33,6 +33,9 @@ CHUNK = 5_000
 #: one team's data costs the same at 2,000 and at 20,000 households unless a query scans more
 #: than the team's rows (what the load benchmark's growth budget is about).
 TEAM_HOUSEHOLDS = 700
+#: Households followed by one worker: a full-time ASLL or IML worker follows 25 to 40 (here the
+#: upper end), so a worker's "Aujourd'hui" lists the few visits of a day, not a dozen.
+CASELOAD = 40
 
 FIRST = ["Amina", "Karim", "Sophie", "Lucas", "Fatou", "Mamadou", "Léa", "Hugo", "Nadia",
          "Yanis", "Chloé", "Ibrahim", "Manon", "Omar", "Inès", "Théo", "Aïcha", "Nathan",
@@ -86,7 +89,8 @@ class Sizes:
 
     def __post_init__(self):
         self.teams = max(len(PROGRAMMES[:3]), round(self.households / TEAM_HOUSEHOLDS))
-        self.workers_per_team = max(2, self.households // 200 // self.teams)
+        case_teams = sum(PROGRAMMES[t % len(PROGRAMMES)] != "permanence" for t in range(self.teams))
+        self.workers_per_team = max(2, round(self.households / case_teams / CASELOAD))
         self.flats = max(5, self.households // 10)
         self.visits = self.households * 10
 

@@ -16,7 +16,7 @@ def wants_json() -> bool:
 
 def init_app(app: Flask) -> None:
     """Wire Flask-Login to our users and session rules."""
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import joinedload
 
     from app.auth import sessions
     from app.auth.models import User
@@ -29,7 +29,8 @@ def init_app(app: Flask) -> None:
         uid, _, version = ident.partition(".")
         if not uid.isdigit():
             return None
-        user = db.session.get(User, int(uid), options=[selectinload(User.memberships)])
+        # One statement for the person, their memberships and teams (read on every request).
+        user = db.session.get(User, int(uid), options=[joinedload(User.memberships)])
         if user is None or not user.active or str(user.session_version) != version:
             return None
         return user
