@@ -28,11 +28,12 @@ def home():
         ctx["visits_today"], ctx["visits_week"] = visits.today_and_week(user, today)
         ctx["waiting_reports"] = visits.waiting_reports(user, today)
         ctx["conflicts"] = visits.open_conflicts(user)
-        ctx["offline_urls"] = offline_urls(ctx["visits_today"] + ctx["visits_week"]
-                                           + ctx["waiting_reports"], user)
         from app.logbook.queries import home_teams
 
         ctx["logbook_teams"] = home_teams(user)
+        ctx["offline_urls"] = offline_urls(ctx["visits_today"] + ctx["visits_week"]
+                                           + ctx["waiting_reports"], user,
+                                           ctx["logbook_teams"])
         ctx["my_households"] = queries.my_households(user)
         ctx["my_households_count"] = queries.count_my_households(user)
     if user.has_role(*LEAD_ROLES):
@@ -48,24 +49,22 @@ def home():
     return render_template("core/home.html", **ctx)
 
 
-def offline_urls(visits, user) -> list[str]:
+def offline_urls(visits, user, logbook_teams) -> list[str]:
     """The pages a worker needs offline: each coming visit, its report form, its household's
     summary, the unsigned états des lieux of the worker's teams with their signature page, and
     the logbook entry forms the page links to."""
-    from app.inventories.queries import open_inventories
+    from app.inventories.queries import open_inventory_ids
 
     urls = [url_for("core.home")]
     for v in visits:
         urls += [url_for("visits.show", visit_id=v.id),
                  url_for("visits.report_form", visit_id=v.id),
                  url_for("households.show", household_id=v.household_id)]
-    for inv in open_inventories(user):
-        urls += [url_for("inventories.show", inventory_id=inv.id),
-                 url_for("inventories.sign", inventory_id=inv.id)]
-    from app.logbook.queries import home_teams
-
+    for inventory_id in open_inventory_ids(user):
+        urls += [url_for("inventories.show", inventory_id=inventory_id),
+                 url_for("inventories.sign", inventory_id=inventory_id)]
     # A logbook entry can be written anywhere: the entry forms "Aujourd'hui" links to.
-    urls += [url_for("logbook.new", team_id=t.id) for t in home_teams(user)]
+    urls += [url_for("logbook.new", team_id=t.id) for t in logbook_teams]
     return list(dict.fromkeys(urls))
 
 

@@ -55,11 +55,12 @@ def contracts_of(flat: Flat) -> list[Contract]:
         .order_by(Contract.start_on.desc())))
 
 
-def open_inventories(user, limit: int = 10) -> list[Inventory]:
-    """Unsigned inventories of my teams (kept on the phone for offline work)."""
+def open_inventory_ids(user, limit: int = 10) -> list[int]:
+    """Ids of the unsigned inventories of my teams, newest first (kept on the phone for
+    offline work: only their addresses are needed)."""
     ids = team_ids(user)
     if not ids:
         return []
-    return list(db.session.scalars(select(Inventory).where(Inventory.team_id.in_(ids),
-                                                           Inventory.signed_at.is_(None))
+    return list(db.session.scalars(select(Inventory.id).where(Inventory.team_id.in_(ids),
+                                                              Inventory.signed_at.is_(None))
                                    .order_by(Inventory.done_on.desc()).limit(limit)))

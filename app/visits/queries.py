@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import contains_eager, lazyload
 
 from app.auth.models import Membership, User
 from app.auth.scoping import deny, team_ids
@@ -35,12 +36,19 @@ def _mine(user):
                 Visit.team_id.in_(team_ids(user, CASE_ROLES)), visible(user))
 
 
+#: A list of visits shows each one's household name, not its workers, team or the household's
+#: own relations: the household comes from the join the visibility check needs, the rest
+#: loads only if something reads it.
+_LISTED = (contains_eager(Visit.household).lazyload("*"), lazyload(Visit.team),
+           lazyload(Visit.workers))
+
+
 def my_visits(user, start: date, end: date) -> list[Visit]:
     """Visits between two days (inclusive) where this person is one of the workers."""
     return list(db.session.scalars(
         select(Visit).join(visit_worker).join(Household)
         .where(_mine(user), Visit.day >= start, Visit.day <= end)
-        .order_by(Visit.day, Visit.at.is_(None), Visit.at, Visit.id)))
+        .order_by(Visit.day, Visit.at.is_(None), Visit.at, Visit.id).options(*_LISTED)))
 
 
 def today_and_week(user, today: date) -> tuple[list[Visit], list[Visit]]:
@@ -54,7 +62,7 @@ def waiting_reports(user, today: date) -> list[Visit]:
     return list(db.session.scalars(
         select(Visit).join(visit_worker).join(Household)
         .where(_mine(user), Visit.day < today, Visit.status == "prevue")
-        .order_by(Visit.day.desc()).limit(20)))
+        .order_by(Visit.day.desc()).limit(20).options(*_LISTED)))
 
 
 def household_visits(household: Household, limit: int | None = None) -> list[Visit]:
