@@ -65,10 +65,17 @@ def waiting_reports(user, today: date) -> list[Visit]:
         .order_by(Visit.day.desc()).limit(20).options(*_LISTED)))
 
 
-def household_visits(household: Household, limit: int | None = None) -> list[Visit]:
-    """A household's visits, newest first; the `limit` newest only when given."""
+def household_visits(household: Household, limit: int | None = None,
+                     workers: bool = True) -> list[Visit]:
+    """A household's visits, newest first; the `limit` newest only when given; without
+    their workers when the caller does not show them."""
+    # The household is the one given (in the session already: no join), nor are the
+    # visits' teams read by the callers.
     stmt = (select(Visit).where(Visit.household_id == household.id)
-            .order_by(Visit.day.desc(), Visit.id.desc()))
+            .order_by(Visit.day.desc(), Visit.id.desc())
+            .options(lazyload(Visit.household), lazyload(Visit.team)))
+    if not workers:
+        stmt = stmt.options(lazyload(Visit.workers))
     if limit is not None:
         stmt = stmt.limit(limit)  # a household followed for years has hundreds
     return list(db.session.scalars(stmt))
