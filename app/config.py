@@ -57,6 +57,8 @@ class Config:
     #: SQLite only: how long a request waits for the database's write lock before it is
     #: answered 503 "réessayez" (milliseconds). See app/sqlite.py.
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("TERRAIN_SQLITE_BUSY_MS", "30000"))
+    #: Memory map of the SQLite file for reads, in MiB (0: off). See app/sqlite.py.
+    SQLITE_MMAP_MB = int(os.environ.get("TERRAIN_SQLITE_MMAP_MB", "256"))
     #: Passkeys (WebAuthn). RP ID: a host name, never an IP address; default: the host of
     #: PUBLIC_URL, else of the request ("localhost" in development).
     PASSKEY_RP_ID = os.environ.get("TERRAIN_PASSKEY_RP_ID")

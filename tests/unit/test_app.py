@@ -63,6 +63,8 @@ def test_sqlite_pragmas_on_every_connection(app):
     assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == 256 * 1024 * 1024
+    assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # memory
 
 
 @pytest.mark.sqlite_only
