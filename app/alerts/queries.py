@@ -51,7 +51,7 @@ def _mine(user, today: date, show: str):
 
 
 def _team(user, today: date, show: str, team_id: int | None, programme: str | None,
-          worker_id: int | None):
+          worker_id: int | None, urgency: str | None = None):
     ids = team_ids(user, LEAD_ROLES)
     if team_id:
         ids &= {team_id}
@@ -63,6 +63,8 @@ def _team(user, today: date, show: str, team_id: int | None, programme: str | No
         stmt = stmt.join(Team, Team.id == Alert.team_id).where(Team.programme == programme)
     if worker_id:
         stmt = stmt.where(Alert.user_id == worker_id)
+    if urgency:
+        stmt = stmt.where(Alert.urgency == urgency)
     return stmt
 
 
@@ -85,10 +87,12 @@ def my_alerts(user, today: date, show: str = "open", limit: int = PAGE_SIZE,
 
 def team_alerts(user, today: date, show: str = "open", team_id: int | None = None,
                 programme: str | None = None, worker_id: int | None = None,
-                limit: int = PAGE_SIZE, offset: int = 0) -> tuple[list[Alert], int]:
+                urgency: str | None = None, limit: int = PAGE_SIZE,
+                offset: int = 0) -> tuple[list[Alert], int]:
     """The alerts of the teams this person coordinates, filterable by team, programme,
-    worker (one page), and how many there are."""
-    return _page(_team(user, today, show, team_id, programme, worker_id), limit, offset)
+    worker and urgency (one page), and how many there are."""
+    return _page(_team(user, today, show, team_id, programme, worker_id, urgency), limit,
+                 offset)
 
 
 def count_open(user, today: date) -> int:

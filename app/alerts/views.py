@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.alerts import push, queries, services
 from app.alerts.forms import AssignForm, PreferencesForm, SnoozeForm, lead_form
-from app.alerts.models import STATES
+from app.alerts.models import STATES, URGENCIES
 from app.alerts.rules import RULES, settable
 from app.audit.services import record
 from app.auth.scoping import get_scoped_or_404, role_required
@@ -35,7 +35,8 @@ def _here(show: str, team_view: bool, filters: dict) -> dict:
     if not team_view:
         return {"voir": show}
     return {"voir": show, "vue": "equipe", "equipe": filters["team_id"],
-            "dispositif": filters["programme"], "personne": filters["worker_id"]}
+            "dispositif": filters["programme"], "personne": filters["worker_id"],
+            "urgence": filters["urgency"]}
 
 
 @bp.route("/")
@@ -48,9 +49,11 @@ def index():
     teams = queries.lead_teams(current_user)
     team_view = bool(teams) and request.args.get("vue") == "equipe"
     filters = {"team_id": _int("equipe"), "programme": request.args.get("dispositif") or None,
-               "worker_id": _int("personne")}
+               "worker_id": _int("personne"), "urgency": request.args.get("urgence") or None}
     if filters["programme"] not in PROGRAMMES:
         filters["programme"] = None
+    if filters["urgency"] not in URGENCIES:
+        filters["urgency"] = None
     number = max(_int("page") or 1, 1)
     offset = (number - 1) * queries.PAGE_SIZE
     if team_view:
@@ -66,7 +69,8 @@ def index():
                            pages=pages, first=offset + 1, here=here, show=show, shows=SHOWS,
                            team_view=team_view, teams=teams, filters=filters,
                            programmes=programmes, workers=queries.workers_of(teams),
-                           today=today, link=queries.link, states=STATES)
+                           today=today, link=queries.link, states=STATES,
+                           urgencies={k: v[1] for k, v in URGENCIES.items()})
     # Recorded after rendering: a commit expires the loaded alerts, and the template would
     # then reload them one query each (a query per alert shown).
     record("alerts.view", actor=current_user, detail={"team": team_view, "show": show,

@@ -222,7 +222,8 @@ def team_table(scope: q.Scope, today: date) -> Table:
             _n(r.followed, url_for("dashboard.listing", kind="suivis", debut=today.isoformat(),
                                    fin=today.isoformat(), **args)),
             _n(r.open_alerts, url_for("alerts.index", vue="equipe", **args)),
-            _n(r.urgent_alerts, url_for("alerts.index", vue="equipe", **args)),
+            _n(r.urgent_alerts, url_for("alerts.index", vue="equipe", urgence="urgent",
+                                        **args)),
             _n(r.visits_week, url_for("dashboard.listing", kind="visites", **_period_args(week),
                                       **args)),
             _n(r.missing_reports, url_for("dashboard.listing", kind="visites",
@@ -239,10 +240,10 @@ def alerts_table(scope: q.Scope, today: date) -> Table:
     """Open alerts per urgency."""
     counts = q.alerts_by_urgency(scope.ids, today)
     t = Table("alertes", "Alertes ouvertes par urgence", ["Urgence", "Alertes"], total=True)
-    # The alerts' team view filters by team and by programme (not by urgency).
     href = url_for("alerts.index", vue="equipe", **_args(scope))
     for code, (_, label) in URGENCIES.items():
-        t.rows.append([Cell(label), _n(counts[code], href)])
+        t.rows.append([Cell(label), _n(counts[code], url_for("alerts.index", vue="equipe",
+                                                           urgence=code, **_args(scope)))])
     t.rows.append([Cell("Total"), _n(sum(counts.values()), href)])
     return t
 

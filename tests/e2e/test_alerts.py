@@ -2,6 +2,7 @@
 and the service worker's push handler: a push shows a notification that names no one, and
 tapping it opens the alert centre after sign-in."""
 import json
+import re
 import time
 
 import pytest
@@ -31,6 +32,23 @@ def test_alert_centre_on_a_phone(page, server):
     first.get_by_role("button", name="Vu").click()
     expect(page.get_by_text("Alerte marquée comme vue")).to_be_visible()
     expect(page.locator("li.alert .list-title", has_text=label)).to_have_count(0)
+
+
+def test_coordinator_filters_the_team_view_by_urgency_on_a_phone(page, server):
+    sign_in(page, server, COORDINATOR)
+    page.goto(server.url + "/alertes/?vue=equipe")
+    expect(page.locator("li.alert").first).to_be_visible()
+    page.get_by_label("Urgence").select_option(label="Urgent")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page).to_have_url(re.compile(r"urgence=urgent"))
+    tags = page.locator("li.alert .tag")
+    expect(tags.first).to_be_visible()
+    assert set(tags.all_inner_texts()) == {"Urgent"}
+    expect(page.get_by_label("Urgence")).to_have_value("urgent")
+    # Four filters and long programme names still fit the phone's width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert serious_violations(page) == []
+    screenshot(page, "alerts-team-urgent-phone")
 
 
 def test_coordinator_team_view_on_a_laptop(new_page, server):

@@ -227,6 +227,25 @@ def test_coordinator_filters_the_team_view_by_programme(client, auth, team_a, te
     assert "Famille Iml" in unknown and "Famille Asll" in unknown
 
 
+def test_coordinator_filters_the_team_view_by_urgency(client, auth, team_a, worker):
+    coord = factories.user((team_a, "coordinator"), email="lead@exemple.test")
+    factories.visit(factories.household(team_a, referent=worker, name="Famille Retard"), worker,
+                    day=today_paris() - timedelta(days=5))  # report missing: urgent
+    factories.visit(factories.household(team_a, referent=worker, name="Famille Demain"), worker,
+                    day=today_paris() + timedelta(days=1))  # visit tomorrow: soon
+    services.run_pass(utcnow(), sender=None)
+    auth.login(coord.email)
+    urgent = client.get("/alertes/?vue=equipe&urgence=urgent").page
+    assert "Famille Retard" in urgent and "Famille Demain" not in urgent
+    assert '<option value="urgent" selected>' in urgent
+    # The other lists of the page keep the filter.
+    assert "urgence=urgent" in urgent.split('aria-label="Quelles alertes"')[1].split("</nav>")[0]
+    soon = client.get("/alertes/?vue=equipe&urgence=soon").page
+    assert "Famille Demain" in soon and "Famille Retard" not in soon
+    every = client.get("/alertes/?vue=equipe&urgence=nimporte").page  # ignored
+    assert "Famille Retard" in every and "Famille Demain" in every
+
+
 def test_lead_times_page_shows_only_the_rules_of_the_teams_programme(client, auth, team_a):
     drop_in = factories.team("permanence", name="Permanence P")
     coord = factories.user((team_a, "coordinator"), (drop_in, "coordinator"),

@@ -449,6 +449,30 @@ def test_alert_figures_open_the_team_view_of_the_same_teams(client, auth, world)
     assert count(client.get(link(page, "alertes", "Total")).page) == 1
 
 
+def test_each_urgency_figure_opens_the_list_of_that_urgency(client, auth, world):
+    """A row per urgency, and the per-team "dont urgentes" column: each figure's link lists
+    exactly that many alerts, of that urgency only."""
+    auth.login(world["lead"].email)
+    page = client.get("/tableau-de-bord/").get_data(as_text=True)
+    rows = screen_table(page, "alertes")[1:-1]
+    assert sum(int(n) for _, n in rows) == 3 and any(n != "0" for label, n in rows
+                                                   if label == "Urgent")
+    for label, figure in rows:
+        if figure == "0":
+            continue  # nothing to list: no link
+        href = link(page, "alertes", label)
+        assert "urgence=" in href
+        assert count(client.get(href).page) == int(figure), label
+    for team_row in screen_table(page, "equipes")[1:]:
+        if team_row[3] == "0":
+            continue
+        href = link(page, "equipes", team_row[0], 3)
+        assert "urgence=urgent" in href
+        listed = client.get(href).page
+        assert count(listed) == int(team_row[3]), team_row[0]
+        assert "Bientôt</span>" not in listed and "À venir</span>" not in listed
+
+
 @pytest.fixture
 def housing_more(world):
     """A vacant flat of team B, and candidatures: A has one received and one interviewed, B
