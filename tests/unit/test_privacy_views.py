@@ -328,7 +328,7 @@ QUERY_KEYS = {
     "annee", "au", "debut", "destination", "dispositif", "droit", "du", "equipe", "etat", "fin",
     "garder", "immeuble", "intervenant", "lieu", "menage", "mes", "mini", "next", "page", "par",
     "partenaire", "personne", "phase", "place", "programme", "quoi", "statut", "type", "v",
-    "voir", "vue", "action",
+    "voir", "vue", "action", "urgence",
 }
 #: GET forms with a free-text field, and why what is typed there is not a person's name.
 FREE_TEXT_GET = {
