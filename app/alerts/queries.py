@@ -32,7 +32,7 @@ def _visible(user, today: date, show: str):
 PAGE_SIZE = 50
 
 
-def _not_archived():
+def not_archived():
     """SQL: the alert is about no household, or one whose file is not archived (archived files
     are read in the archives by the people granted them, and their alerts are over)."""
     from app.privacy.models import HouseholdArchive
@@ -47,7 +47,7 @@ def _mine(user, today: date, show: str):
     if not ids:
         return None
     return select(Alert).where(Alert.user_id == user.id, Alert.team_id.in_(ids),
-                               _visible(user, today, show), _not_archived())
+                               _visible(user, today, show), not_archived())
 
 
 def _team(user, today: date, show: str, team_id: int | None, programme: str | None,
@@ -58,7 +58,7 @@ def _team(user, today: date, show: str, team_id: int | None, programme: str | No
     if not ids:
         return None
     stmt = select(Alert).where(Alert.team_id.in_(ids), _visible(user, today, show),
-                               _not_archived())
+                               not_archived())
     if programme:
         stmt = stmt.join(Team, Team.id == Alert.team_id).where(Team.programme == programme)
     if worker_id:
@@ -93,15 +93,6 @@ def team_alerts(user, today: date, show: str = "open", team_id: int | None = Non
     worker and urgency (one page), and how many there are."""
     return _page(_team(user, today, show, team_id, programme, worker_id, urgency), limit,
                  offset)
-
-
-def count_open(user, today: date) -> int:
-    """How many alerts wait for this person today."""
-    ids = team_ids(user, ALL_ROLES)
-    if not ids:
-        return 0
-    return db.session.scalar(select(func.count(Alert.id)).where(
-        Alert.user_id == user.id, Alert.team_id.in_(ids), _visible(user, today, "open"))) or 0
 
 
 def alert_or_404(user, alert_id: int) -> Alert:

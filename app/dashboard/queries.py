@@ -163,13 +163,16 @@ def _memo(name: str, ids, *args, compute):
 
 
 def _open_alert(today: date):
+    """What the alert centre lists as to do: open, not snoozed, not about an archived file."""
+    from app.alerts.queries import not_archived
+
     return and_(Alert.state == "open",
-                or_(Alert.snoozed_until.is_(None), Alert.snoozed_until <= today))
+                or_(Alert.snoozed_until.is_(None), Alert.snoozed_until <= today),
+                not_archived())
 
 
 def alerts_by_urgency(ids, today: date) -> dict[str, int]:
     """Open alerts (not snoozed) of these teams, per urgency code."""
-    # count(*): both databases answer from ix_alert_team_state_urgency alone.
     rows = db.session.execute(select(Alert.urgency, func.count())
                               .where(Alert.team_id.in_(_ids(ids)), _open_alert(today))
                               .group_by(Alert.urgency)).all()

@@ -331,3 +331,19 @@ def test_the_caseload_lists_match_its_figures(world):
     assert q.list_households(ids, world["other"].id) == []
     assert q.worker_name(ids, wanda) == "Wanda Worker"
     assert q.worker_name(ids, world["other"].id) is None
+
+
+def test_alerts_about_an_archived_file_leave_the_figures(world):
+    """The alert centre no longer lists an archived file's alerts: nor do the dashboard's
+    counts (alerts by urgency, the per-team table)."""
+    from app.privacy import services as privacy
+    from app.timeutil import utcnow
+
+    ids = ids_of(world)
+    f.alert(world["a"], "urgent", household_id=world["h1"].id)
+    assert q.alerts_by_urgency(ids, TODAY)["urgent"] == 3
+    privacy.archive(world["h1"], None, utcnow())
+    db.session.commit()
+    assert q.alerts_by_urgency(ids, TODAY) == {"urgent": 2, "soon": 0, "later": 1}
+    rows = q.by_team(q.scope_for(world["lead"]).teams, TODAY)
+    assert next(r for r in rows if r.team is None).urgent_alerts == 2
