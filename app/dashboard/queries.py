@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import g, has_request_context
-from sqlalchemy import (Date, Integer, and_, case, cast, distinct, exists, extract, func, literal,
-                        null, or_, select, true, union_all)
+from sqlalchemy import (Integer, and_, bindparam, case, cast, distinct, exists, extract, func,
+                        literal, null, or_, select, true, union_all)
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.alerts.models import URGENCIES, Alert
@@ -30,7 +30,7 @@ from app.housing.models import (AdmissionDecision, Application, ArrearsStep, Con
 from app.measures.models import Measure
 from app.permanences.models import Arrival, DropInSession, Orientation
 from app.programmes import CASE_ROLES, LEAD_ROLES, PROGRAMMES
-from app.dashboard.sql import days_between, earlier, later, month_key, overlap_days
+from app.dashboard.sql import day_number, day_of, days_between, earlier, later, month_key
 from app.visits.models import Visit, VisitReport, visit_worker
 
 MONTHS_SHORT = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
@@ -252,9 +252,10 @@ class Vacancy:
         return round(100 * self.vacant / self.managed, 1) if self.managed else None
 
 
-def _units():
-    """SQL: every lettable unit (a flat, or a place of a collective place) with its managed
-    window start (taken on, else first entry) and end (handed back, else open).
+def _units(ids, today: date):
+    """SQL (a CTE): every lettable unit of these teams (a flat, or a place of a collective
+    place) with its managed window as day numbers: start (taken on, else first entry) and end
+    (handed back, else today); units never taken on and never let are left out.
 
     The first entry is a subquery correlated to the unit (index on contract.flat_id /
     place_id), so only the scoped teams' units are read: a grouped subquery over every
@@ -264,59 +265,67 @@ def _units():
                   .correlate(Flat).scalar_subquery())
     first_place = (select(func.min(Contract.start_on)).where(Contract.place_id == Place.id)
                    .correlate(Place).scalar_subquery())
+    end = day_number(func.coalesce(Flat.returned_on, today))
     flats = (select(Flat.id.label("flat_id"), cast(null(), Integer).label("place_id"),
                     Flat.team_id.label("team_id"),
-                    func.coalesce(Flat.managed_since, first_flat).label("w_start"),
-                    Flat.returned_on.label("w_end"))
-             .where(Flat.kind != "collectif"))
+                    day_number(func.coalesce(Flat.managed_since, first_flat)).label("s"),
+                    end.label("e"))
+             .where(Flat.team_id.in_(ids), Flat.kind != "collectif"))
     places = (select(Flat.id.label("flat_id"), Place.id.label("place_id"),
                      Flat.team_id.label("team_id"),
-                     func.coalesce(Flat.managed_since, first_place).label("w_start"),
-                     Flat.returned_on.label("w_end"))
+                     day_number(func.coalesce(Flat.managed_since, first_place)).label("s"),
+                     end.label("e"))
               .join(Place, Place.flat_id == Flat.id)
-              .where(Flat.kind == "collectif"))
-    return union_all(flats, places).subquery("unit")
+              .where(Flat.team_id.in_(ids), Flat.kind == "collectif"))
+    both = union_all(flats, places).subquery("units")
+    return select(both).where(both.c.s.is_not(None)).cte("unit")
 
 
 def vacancy_windows(ids, windows: list[Period], today: date) -> dict[tuple[int, int], Vacancy]:
-    """Unit-days managed and vacant per (team id, window index), up to today, in two SQL
-    statements whatever the number of windows (a year, or each of its months).
+    """Unit-days managed and vacant per (team id, window index), up to today, in one SQL
+    statement whatever the number of windows (a year, or each of its months).
 
     Same rule as app/housing/rules.py: a unit counts from when it was taken on (or its first
     entry) until handed back; entry and exit days are occupied; a running contract runs to
     today. Contracts of one unit never overlap (the housing services refuse it), so their days
     add up.
+
+    Each unit's managed span, and each contract's occupied span inside it, is turned into day
+    numbers once; only then are the spans crossed with the windows (integer arithmetic), so
+    the cost is units × windows additions rather than as many date conversions.
     """
-    spans = [(i, w.start, min(w.end, today)) for i, w in enumerate(windows) if w.start <= today]
+    spans = [(i, day_of(w.start), day_of(min(w.end, today)))
+             for i, w in enumerate(windows) if w.start <= today]
     if not spans:
         return {}
-    win = union_all(*(select(literal(i, Integer).label("w"), literal(a, Date).label("ws"),
-                             literal(b, Date).label("we")) for i, a, b in spans)).subquery("win")
-    unit = _units()
-    # The unit's managed days inside the window.
-    lo = later(unit.c.w_start, win.c.ws)
-    hi = earlier(func.coalesce(unit.c.w_end, win.c.we), win.c.we)
-    managed = case((hi >= lo, days_between(hi, lo) + 1), else_=0)
-    rows = db.session.execute(
-        select(unit.c.team_id, win.c.w, func.sum(managed))
-        .select_from(unit.join(win, true()))
-        .where(unit.c.team_id.in_(_ids(ids)), unit.c.w_start.is_not(None))
-        .group_by(unit.c.team_id, win.c.w)).all()
-    out = {(t, w): Vacancy(int(m or 0), int(m or 0)) for t, w, m in rows}
-    occupied = overlap_days(Contract.start_on, func.coalesce(Contract.ended_on, today), lo, hi)
+    unit = _units(_ids(ids), today)
     same_unit = and_(Contract.flat_id == unit.c.flat_id,
                      or_(and_(unit.c.place_id.is_(None), Contract.place_id.is_(None)),
                          Contract.place_id == unit.c.place_id))
-    rows = db.session.execute(
-        select(unit.c.team_id, win.c.w, func.sum(occupied))
-        .select_from(unit.join(Contract, same_unit).join(win, true()))
-        .where(unit.c.team_id.in_(_ids(ids)), unit.c.w_start.is_not(None),
-               Contract.start_on <= win.c.we,
-               func.coalesce(Contract.ended_on, today) >= win.c.ws)
-        .group_by(unit.c.team_id, win.c.w)).all()
-    for t, w, o in rows:
-        if (t, w) in out:
-            out[(t, w)].vacant -= int(o or 0)
+    # Managed spans (kind 0) and occupied ones (kind 1: a contract's days inside its unit's
+    # managed span), each an interval [a, b] of day numbers.
+    occupied = (select(unit.c.team_id, literal(1, Integer).label("kind"),
+                       later(unit.c.s, day_number(Contract.start_on), type_=Integer).label("a"),
+                       earlier(unit.c.e, day_number(func.coalesce(Contract.ended_on, today)),
+                               type_=Integer).label("b"))
+                .select_from(unit.join(Contract, same_unit)))
+    managed = select(unit.c.team_id, literal(0, Integer).label("kind"), unit.c.s.label("a"),
+                     unit.c.e.label("b"))
+    span = union_all(managed, occupied).cte("span")
+    # One pair of columns per window (managed days, occupied days): grouping the spans by
+    # team alone, rather than spans × windows rows by (team, window), spares a sort of
+    # every crossed row.
+    columns = []
+    for i, ws, we in spans:
+        lo = later(span.c.a, bindparam(f"ws{i}", ws, Integer), type_=Integer)
+        hi = earlier(span.c.b, bindparam(f"we{i}", we, Integer), type_=Integer)
+        columns += [func.sum(case((and_(span.c.kind == kind, hi >= lo), hi - lo + 1), else_=0))
+                    for kind in (0, 1)]
+    out = {}
+    for team_id, *sums in db.session.execute(select(span.c.team_id, *columns)
+                                             .group_by(span.c.team_id)).all():
+        for (i, _, _), m, o in zip(spans, sums[::2], sums[1::2]):
+            out[(team_id, i)] = Vacancy(int(m or 0), int(m or 0) - int(o or 0))
     return out
 
 
@@ -607,7 +616,10 @@ def followed(ids, period: Period) -> list[Followed]:
     total; its people likewise.
     """
     cond = _followed(ids, period)
-    pairs = select(Enrolment.programme, Enrolment.household_id).where(cond).distinct().subquery()
+    # GROUP BY rather than DISTINCT, household first: SQLite then sorts instead of filling a
+    # temporary B-tree, twice as fast over 20,000 households (same rows on PostgreSQL).
+    pairs = (select(Enrolment.programme, Enrolment.household_id).where(cond)
+             .group_by(Enrolment.household_id, Enrolment.programme).subquery())
     size = (select(func.count(Person.id)).where(Person.household_id == pairs.c.household_id)
             .correlate(pairs).scalar_subquery())
     hh = db.session.execute(select(pairs.c.programme, func.count(), func.sum(size))
@@ -628,7 +640,8 @@ def followed(ids, period: Period) -> list[Followed]:
                                                 if r[0] in PROGRAMMES else 99):
         e, x, d = moves.get(programme, (0, 0, 0))
         rows.append(Followed(programme, households, int(people or 0), e, x, average(d, x)))
-    households = select(Enrolment.household_id).where(cond).distinct().subquery()
+    households = (select(Enrolment.household_id).where(cond)
+                  .group_by(Enrolment.household_id).subquery())
     size = (select(func.count(Person.id)).where(Person.household_id == households.c.household_id)
             .correlate(households).scalar_subquery())
     th, tp = db.session.execute(select(func.count(), func.sum(size)).select_from(households)).one()

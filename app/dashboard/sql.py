@@ -1,7 +1,7 @@
 """Date arithmetic that runs inside the database, the same way on SQLite and PostgreSQL.
 
 SQLite stores dates as ISO text and has no date subtraction; PostgreSQL subtracts dates into
-whole days and spells the two-argument min/max GREATEST/LEAST. These three functions compile to
+whole days and spells the two-argument min/max GREATEST/LEAST. These functions compile to
 each dialect so indicator queries stay one SQL statement on both.
 """
 from __future__ import annotations
@@ -66,15 +66,6 @@ def _earlier_sqlite(element, compiler, **kw):
     return f"min({compiler.process(element.clauses, **kw)})"
 
 
-def overlap_days(start, end, period_start, period_end):
-    """SQL: days of [start, end] inside [period_start, period_end], both ends counted (>= 0)."""
-    from sqlalchemy import case
-
-    lo = later(start, period_start)
-    hi = earlier(end, period_end)
-    return case((hi >= lo, days_between(hi, lo) + 1), else_=0)
-
-
 class month_key(FunctionElement):  # noqa: N801
     """'2026-03' for a date: the month a day falls in, as text that sorts like the months."""
 
@@ -90,3 +81,32 @@ def _month_key_default(element, compiler, **kw):
 @compiles(month_key, "sqlite")
 def _month_key_sqlite(element, compiler, **kw):
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
+EPOCH = "1970-01-01"
+
+
+class day_number(FunctionElement):  # noqa: N801
+    """Whole days from 1970-01-01 to a date (NULL stays NULL): dates turned into integers once,
+    so a query crossing many rows with many windows compares and subtracts integers."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(day_number)
+def _day_number_default(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} - DATE '{EPOCH}')"
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw):
+    # julianday() of a day is that day's noon; 2440587.5 is 1970-01-01 at noon.
+    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+def day_of(day) -> int:
+    """`day_number` in Python, for values bound into a query."""
+    from datetime import date
+
+    return (day - date.fromisoformat(EPOCH)).days

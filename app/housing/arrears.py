@@ -10,9 +10,10 @@ alert scheduler, the deadlines page) do not load each contract's payments:
 - a partial first month is prorated by days, each part (rent, charges, APL) rounded half up to
   the cent on its own, and the month's share is rent + charges − APL, never below zero;
 - payments not cancelled and made on or before today are the credits;
-- a window sum gives the running balance line by line, in the ledger's order (day, dues before
-  payments, payment id); arrears start on the first line after the last one at or below one
-  month's share (under today's terms), when today's balance is above it.
+- today's balance is the sum of all lines; for the contracts where it is above one month's
+  share (under today's terms), and only for them, a window sum gives the running balance line
+  by line, in the ledger's order (day, dues before payments, payment id); arrears start on the
+  first line after the last one at or below that share.
 
 Amounts are whole cents (integers) and days are compared as integer keys
 (month number × 32 + day, from `extract`), so nothing depends on a database's date arithmetic
@@ -134,15 +135,7 @@ def arrears(team_ids: Iterable[int], today: date) -> dict[int, tuple[date, Decim
                    (-_cents(Payment.amount)).label("amount"))
             .where(Payment.contract_id.in_(select(running.c.cid)),
                    Payment.cancelled_at.is_(None), Payment.paid_on <= today))
-    entries = union_all(dues, paid).subquery("entries")
-    line_order = (entries.c.k, entries.c.kind, entries.c.pid)
-    ledger = select(
-        entries.c.cid, entries.c.k,
-        func.row_number().over(partition_by=entries.c.cid, order_by=line_order).label("seq"),
-        func.sum(entries.c.amount).over(partition_by=entries.c.cid, order_by=line_order,
-                                        rows=(None, 0)).label("balance"),
-        func.sum(entries.c.amount).over(partition_by=entries.c.cid).label("total"),
-    ).cte("ledger")
+    entries = union_all(dues, paid).cte("entries")
 
     # One month's share under the terms in force today (the last ones started by then).
     rank_now = (select(terms.c.cid, func.max(terms.c.rank).label("rank"))
@@ -151,15 +144,28 @@ def arrears(team_ids: Iterable[int], today: date) -> dict[int, tuple[date, Decim
     full = terms.c.rent + terms.c.charges - terms.c.apl
     threshold = (select(terms.c.cid, case((full > 0, full), else_=ZERO).label("cents"))
                  .join(rank_now, and_(rank_now.c.cid == terms.c.cid,
-                                      rank_now.c.rank == terms.c.rank)).cte("threshold"))
-    last_ok = (select(ledger.c.cid, func.max(case((ledger.c.balance <= threshold.c.cents,
+                                      rank_now.c.rank == terms.c.rank)).subquery("threshold"))
+    # Today's balance of each contract is a plain sum; only the contracts owing more than a
+    # month's share (a few in ten) need their ledger line by line, the costly part.
+    totals = (select(entries.c.cid, func.sum(entries.c.amount).label("total"))
+              .group_by(entries.c.cid).subquery("totals"))
+    owing = (select(totals.c.cid, totals.c.total, threshold.c.cents)
+             .join(threshold, threshold.c.cid == totals.c.cid)
+             .where(totals.c.total > threshold.c.cents).cte("owing"))
+    line_order = (entries.c.k, entries.c.kind, entries.c.pid)
+    ledger = select(
+        entries.c.cid, entries.c.k,
+        func.row_number().over(partition_by=entries.c.cid, order_by=line_order).label("seq"),
+        func.sum(entries.c.amount).over(partition_by=entries.c.cid, order_by=line_order,
+                                        rows=(None, 0)).label("balance"),
+    ).where(entries.c.cid.in_(select(owing.c.cid))).cte("ledger")
+    last_ok = (select(ledger.c.cid, func.max(case((ledger.c.balance <= owing.c.cents,
                                                     ledger.c.seq))).label("seq"))
-               .join(threshold, threshold.c.cid == ledger.c.cid)
+               .join(owing, owing.c.cid == ledger.c.cid)
                .group_by(ledger.c.cid).cte("last_ok"))
-    first_above = (select(ledger.c.cid, ledger.c.k, ledger.c.total)
-                   .join(threshold, threshold.c.cid == ledger.c.cid)
+    first_above = (select(ledger.c.cid, ledger.c.k, owing.c.total)
+                   .join(owing, owing.c.cid == ledger.c.cid)
                    .join(last_ok, last_ok.c.cid == ledger.c.cid)
-                   .where(ledger.c.total > threshold.c.cents,
-                          ledger.c.seq == func.coalesce(last_ok.c.seq, 0) + 1))
+                   .where(ledger.c.seq == func.coalesce(last_ok.c.seq, 0) + 1))
     return {cid: (key_day(k), Decimal(int(total)).scaleb(-2))
             for cid, k, total in db.session.execute(first_above)}
