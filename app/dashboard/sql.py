@@ -6,6 +6,8 @@ each dialect so indicator queries stay one SQL statement on both.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement, GenericFunction
@@ -83,7 +85,7 @@ def _month_key_sqlite(element, compiler, **kw):
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 
-EPOCH = "1970-01-01"
+EPOCH = date(1970, 1, 1)
 
 
 class day_number(FunctionElement):  # noqa: N801
@@ -96,7 +98,7 @@ class day_number(FunctionElement):  # noqa: N801
 
 @compiles(day_number)
 def _day_number_default(element, compiler, **kw):
-    return f"({compiler.process(element.clauses, **kw)} - DATE '{EPOCH}')"
+    return f"({compiler.process(element.clauses, **kw)} - DATE '{EPOCH.isoformat()}')"
 
 
 @compiles(day_number, "sqlite")
@@ -105,8 +107,6 @@ def _day_number_sqlite(element, compiler, **kw):
     return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
 
 
-def day_of(day) -> int:
+def day_of(day: date) -> int:
     """`day_number` in Python, for values bound into a query."""
-    from datetime import date
-
-    return (day - date.fromisoformat(EPOCH)).days
+    return (day - EPOCH).days
